@@ -1,0 +1,218 @@
+/**
+ * Ring: which server holds a key, decided exactly as libmemcached decides it,
+ * so memring shares a cache with PHP, pylibmc and OpenSIPS.
+ * See ../../../shared/reference/distribution.md for the three distributions.
+ */
+
+import { ErrorCode, MemcacheError } from '../errors.js';
+import {
+  CONSISTENT_POINTS_PER_SERVER,
+  ServerPoints,
+  findPoint,
+  ketamaPointCount,
+  sortPoints,
+} from './continuum.js';
+import { md5Word } from './md5.js';
+import { oneAtATime } from './one-at-a-time.js';
+import { labelPrefix, serverIdentity, toServer, type Server, type ServerInput } from './server.js';
+
+/**
+ * - `ketama`: MD5 points weighted by server weight, MD5 key hash (libmemcached
+ *   KETAMA_WEIGHTED, PHP's LIBKETAMA_COMPATIBLE, libketama, npm hashring).
+ * - `libmemcached-consistent`: one-at-a-time key hash; 100 one-at-a-time points
+ *   per server when every weight is 1, else the weighted MD5 points of `ketama`.
+ * - `modula`: one-at-a-time(key) % server count, weights ignored (libmemcached's
+ *   default, and OpenSIPS's).
+ */
+export type Distribution = 'ketama' | 'libmemcached-consistent' | 'modula';
+
+export interface RingOptions {
+  /** Default `ketama`. */
+  distribution?: Distribution | undefined;
+}
+
+const DISTRIBUTIONS: readonly Distribution[] = ['ketama', 'libmemcached-consistent', 'modula'];
+// Owners are kept in a Uint16Array.
+const MAX_SERVERS = 0x10000;
+
+// What the continuum is made of.
+const NO_POINTS = 0; // modula
+const WEIGHTED_MD5_POINTS = 1;
+const ONE_AT_A_TIME_POINTS = 2;
+type PointKind = typeof NO_POINTS | typeof WEIGHTED_MD5_POINTS | typeof ONE_AT_A_TIME_POINTS;
+
+function badConfig(message: string, server?: string): never {
+  throw new MemcacheError(ErrorCode.BAD_CONFIG, message, { server });
+}
+
+export class Ring {
+  /** The servers, checked, in the order given; `pick` returns indexes into this list. */
+  readonly servers: readonly Server[];
+  readonly distribution: Distribution;
+
+  readonly #md5Keys: boolean;
+  readonly #pointKind: PointKind;
+  readonly #serverPoints: readonly ServerPoints[];
+  readonly #live: Uint8Array;
+  #liveCount: number;
+  #points = new Uint32Array(0);
+  #owners = new Uint16Array(0);
+  readonly #pointCounts: Uint32Array;
+
+  constructor(servers: readonly ServerInput[], options: RingOptions = {}) {
+    if (options === null || typeof options !== 'object') badConfig('ring options must be an object');
+    const distribution = options.distribution ?? 'ketama';
+    if (!DISTRIBUTIONS.includes(distribution)) {
+      badConfig(`unknown distribution "${String(distribution)}"; use ${DISTRIBUTIONS.join(', ')}`);
+    }
+    if (!Array.isArray(servers) || servers.length === 0) badConfig('a ring needs at least one server');
+    if (servers.length > MAX_SERVERS) badConfig(`a ring holds at most ${MAX_SERVERS} servers`);
+
+    const checked = servers.map(toServer);
+    const seen = new Set<string>();
+    for (const server of checked) {
+      const identity = serverIdentity(server);
+      if (seen.has(identity)) badConfig('server listed twice', server.address);
+      seen.add(identity);
+    }
+
+    this.servers = Object.freeze(checked);
+    this.distribution = distribution;
+    this.#md5Keys = distribution === 'ketama';
+    this.#pointKind =
+      distribution === 'modula'
+        ? NO_POINTS
+        : distribution === 'ketama' || checked.some((server) => server.weight !== 1)
+          ? WEIGHTED_MD5_POINTS
+          : ONE_AT_A_TIME_POINTS;
+    this.#serverPoints = checked.map((server) => new ServerPoints(labelPrefix(server)));
+    this.#live = new Uint8Array(checked.length).fill(1);
+    this.#liveCount = checked.length;
+    this.#pointCounts = new Uint32Array(checked.length);
+    this.#rebuild();
+  }
+
+  /**
+   * Index (into `servers`) of the server that holds `key`, hashed as its UTF-8
+   * bytes; -1 when every server is ejected. In `ketama` and
+   * `libmemcached-consistent` that is always a live server. In `modula` it is
+   * the key's own server even when ejected, as in libmemcached: check `isLive`.
+   */
+  pick(key: string | Uint8Array): number {
+    if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
+      throw new MemcacheError(ErrorCode.BAD_KEY, 'a key must be a string or a Uint8Array');
+    }
+    if (this.#liveCount === 0) return -1;
+    const count = this.servers.length;
+    // libmemcached does not hash at all with one server.
+    if (count === 1) return 0;
+    const hash = this.#md5Keys ? md5Word(key) : oneAtATime(key);
+    if (this.#pointKind === NO_POINTS) return hash % count;
+    return this.#owners[findPoint(this.#points, hash)]!;
+  }
+
+  /** Whether server `index` takes keys (not ejected). */
+  isLive(index: number): boolean {
+    return this.#live[this.#checkIndex(index)] === 1;
+  }
+
+  /** Number of servers not ejected. */
+  get liveCount(): number {
+    return this.#liveCount;
+  }
+
+  /** Points server `index` holds on the continuum now (0 when ejected, 0 in `modula`). */
+  pointCount(index: number): number {
+    return this.#pointCounts[this.#checkIndex(index)]!;
+  }
+
+  /**
+   * Takes server `index` off the ring, as libmemcached's REMOVE_FAILED_SERVERS
+   * does: the continuum is rebuilt from the live servers, with `ketama`
+   * weights renormalised over them. No-op when already ejected.
+   */
+  eject(index: number): void {
+    this.#setLive(this.#checkIndex(index), 0);
+  }
+
+  /** Puts server `index` back; the placement is then exactly the original one. */
+  restore(index: number): void {
+    this.#setLive(this.#checkIndex(index), 1);
+  }
+
+  /** Sets which servers are live in one rebuild: `live[i]` for server `i`. */
+  setLive(live: ArrayLike<boolean>): void {
+    if (live === null || typeof live !== 'object' || live.length !== this.servers.length) {
+      throw new MemcacheError(ErrorCode.BAD_ARGUMENT, `setLive takes one boolean per server (${this.servers.length})`);
+    }
+    let changed = false;
+    for (let i = 0; i < this.servers.length; i++) {
+      const flag = live[i] ? 1 : 0;
+      if (this.#live[i] !== flag) {
+        this.#live[i] = flag;
+        changed = true;
+      }
+    }
+    if (changed) this.#rebuild();
+  }
+
+  #setLive(index: number, flag: 0 | 1): void {
+    if (this.#live[index] === flag) return;
+    this.#live[index] = flag;
+    this.#rebuild();
+  }
+
+  #checkIndex(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.servers.length) {
+      throw new MemcacheError(ErrorCode.BAD_ARGUMENT, `no server at index ${String(index)}`);
+    }
+    return index;
+  }
+
+  #rebuild(): void {
+    const servers = this.servers;
+    let liveCount = 0;
+    let liveWeight = 0;
+    for (let i = 0; i < servers.length; i++) {
+      if (this.#live[i] === 1) {
+        liveCount++;
+        liveWeight += servers[i]!.weight;
+      }
+    }
+    this.#liveCount = liveCount;
+    this.#pointCounts.fill(0);
+    if (this.#pointKind === NO_POINTS || liveCount === 0) {
+      this.#points = new Uint32Array(0);
+      this.#owners = new Uint16Array(0);
+      return;
+    }
+
+    let total = 0;
+    for (let i = 0; i < servers.length; i++) {
+      if (this.#live[i] !== 1) continue;
+      const count =
+        this.#pointKind === WEIGHTED_MD5_POINTS
+          ? ketamaPointCount(servers[i]!.weight, liveWeight, liveCount)
+          : CONSISTENT_POINTS_PER_SERVER;
+      this.#pointCounts[i] = count;
+      total += count;
+    }
+
+    // Laid out in server order, so the stable sort breaks ties by server index.
+    const points = new Uint32Array(total);
+    const owners = new Uint16Array(total);
+    let at = 0;
+    for (let i = 0; i < servers.length; i++) {
+      const count = this.#pointCounts[i]!;
+      if (count === 0) continue;
+      const hashes = this.#serverPoints[i]!;
+      const source = this.#pointKind === WEIGHTED_MD5_POINTS ? hashes.md5(count) : hashes.oneAtATime();
+      for (let p = 0; p < count; p++) points[at + p] = source[p]!;
+      owners.fill(i, at, at + count);
+      at += count;
+    }
+    sortPoints(points, owners);
+    this.#points = points;
+    this.#owners = owners;
+  }
+}

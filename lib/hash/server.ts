@@ -1,0 +1,134 @@
+/**
+ * Server addresses as the ring sees them: parsed, checked, and turned into the
+ * labels libmemcached hashes onto its continuum.
+ */
+
+import { ErrorCode, MemcacheError } from '../errors.js';
+
+export const DEFAULT_PORT = 11211;
+// libmemcached keeps weights in a uint32_t.
+const MAX_WEIGHT = 0xffffffff;
+
+/** A server given as an object instead of a `host:port` string. */
+export interface ServerSpec {
+  /** Host name or address as configured; an IPv6 address with or without brackets. */
+  host: string;
+  /** Defaults to 11211. */
+  port?: number | undefined;
+  /** Relative share of the keys in `ketama`; a positive integer, default 1. Ignored by `modula`. */
+  weight?: number | undefined;
+}
+
+/** What a server may be configured as: `"host"`, `"host:port"`, `"[ipv6]:port"` or a ServerSpec. */
+export type ServerInput = string | ServerSpec;
+
+/** A checked server. */
+export interface Server {
+  /** Host as configured; IPv6 addresses without their brackets, as libmemcached stores them. */
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  /** `host:port`, or `[ipv6]:port`: for connecting and for error messages. */
+  readonly address: string;
+}
+
+// No whitespace, control characters, brackets or slashes; ':' only inside IPv6 addresses.
+const HOST_CHARS = /^[^\s\x00-\x1f\x7f[\]/]+$/;
+const PORT_DIGITS = /^[0-9]{1,5}$/;
+
+function badServer(message: string): never {
+  throw new MemcacheError(ErrorCode.BAD_SERVER, message);
+}
+
+function checkHost(host: string, spec: string): void {
+  if (!HOST_CHARS.test(host)) badServer(`bad host in server "${spec}"`);
+}
+
+function checkPort(port: unknown, spec: string): asserts port is number {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    badServer(`port out of range (1-65535) in server "${spec}"`);
+  }
+}
+
+function checkWeight(weight: unknown, address: string): asserts weight is number {
+  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > MAX_WEIGHT) {
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, `weight must be an integer from 1 to ${MAX_WEIGHT}`, {
+      server: address,
+    });
+  }
+}
+
+function addressOf(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function makeServer(host: string, port: number, weight: number): Server {
+  return { host, port, weight, address: addressOf(host, port) };
+}
+
+/**
+ * Parses `"host"`, `"host:port"`, `"[ipv6]"` or `"[ipv6]:port"` (port defaults
+ * to 11211, weight to 1). An IPv6 address must be in brackets: `"::1:11211"`
+ * cannot say where the address ends.
+ */
+export function parseServer(spec: string): Server {
+  if (typeof spec !== 'string') badServer('a server must be a "host:port" string or a { host, port } object');
+  let host: string;
+  let portText: string | undefined;
+  if (spec.startsWith('[')) {
+    const close = spec.indexOf(']');
+    if (close < 0) badServer(`unclosed "[" in server "${spec}"`);
+    host = spec.slice(1, close);
+    const rest = spec.slice(close + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) badServer(`expected ":port" after "]" in server "${spec}"`);
+      portText = rest.slice(1);
+    }
+  } else {
+    const colon = spec.indexOf(':');
+    if (colon >= 0 && spec.indexOf(':', colon + 1) >= 0) {
+      badServer(`write an IPv6 address in brackets, as "[::1]:11211", not "${spec}"`);
+    }
+    host = colon < 0 ? spec : spec.slice(0, colon);
+    if (colon >= 0) portText = spec.slice(colon + 1);
+  }
+  checkHost(host, spec);
+  let port = DEFAULT_PORT;
+  if (portText !== undefined) {
+    if (!PORT_DIGITS.test(portText)) badServer(`bad port in server "${spec}"`);
+    port = Number(portText);
+    checkPort(port, spec);
+  }
+  return makeServer(host, port, 1);
+}
+
+/** Checks a configured server (string or object) and fills in the defaults. */
+export function toServer(input: ServerInput): Server {
+  if (typeof input === 'string') return parseServer(input);
+  if (input === null || typeof input !== 'object' || typeof input.host !== 'string') {
+    badServer('a server must be a "host:port" string or a { host, port } object');
+  }
+  let host = input.host;
+  // An object's host is unambiguous, so IPv6 brackets are optional there.
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  checkHost(host, input.host);
+  const port: unknown = input.port ?? DEFAULT_PORT;
+  checkPort(port, input.host);
+  const weight: unknown = input.weight ?? 1;
+  checkWeight(weight, addressOf(host, port));
+  return makeServer(host, port, weight);
+}
+
+/**
+ * The part of a continuum label before `-i`: the host alone on the default
+ * port, else `host:port`. The host is written as configured, IPv6 without
+ * brackets (what libmemcached prints from its stored hostname).
+ */
+export function labelPrefix(server: Server): string {
+  return server.port === DEFAULT_PORT ? server.host : `${server.host}:${server.port}`;
+}
+
+/** Identity for duplicate detection: host names are case-insensitive. */
+export function serverIdentity(server: Server): string {
+  return `${server.host.toLowerCase()} ${server.port}`;
+}
