@@ -1,0 +1,308 @@
+import { ErrorCode, MemcacheError } from '../errors.js';
+import { ResponseDecoder, type FrameHandler } from '../protocol/decoder.js';
+import { Opcode, opcodeName } from '../protocol/opcodes.js';
+import { Kind, type Operation, applyReply, encodeOperation } from '../protocol/operation.js';
+import { RequestWriter } from '../protocol/writer.js';
+import type { Transport, TransportEvents, TransportFactory } from './transport.js';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  /** Milliseconds an operation may wait for its reply (connecting included). */
+  timeout: number;
+  /** Milliseconds a connection attempt may take. */
+  connectTimeout: number;
+  keepAliveDelay: number;
+  /** Largest value accepted, in bytes. */
+  maxValueSize: number;
+  transport: TransportFactory;
+  /** Told when the connection opens and when it fails (the pool's failover hooks). */
+  observer?: ConnectionObserver | undefined;
+}
+
+export interface ConnectionObserver {
+  onOpen(connection: Connection): void;
+  onFailure(connection: Connection, error: MemcacheError): void;
+}
+
+const IDLE = 0;
+const CONNECTING = 1;
+const OPEN = 2;
+const CLOSED = 3;
+
+/**
+ * One pipelined connection to one server.
+ *
+ * Operations are encoded as they arrive and written once per microtask tick;
+ * any number may be in flight. Replies come back in order, so the in-flight
+ * operations form a FIFO (linked through `Operation.next`) and each reply must
+ * carry the head's opaque: anything else means the stream is out of step, and
+ * the connection is dropped. One timer watches the oldest operation's
+ * deadline. When anything goes wrong (timeout, socket error, server close,
+ * corrupt bytes) every operation in flight is rejected at once and the socket
+ * is destroyed, so a late reply can never reach anyone. The next operation
+ * connects again.
+ */
+export class Connection implements TransportEvents, FrameHandler {
+  /** host:port, for messages. */
+  readonly address: string;
+  /** Operations sent and not yet answered (aborted ones included until their reply). */
+  inFlight = 0;
+
+  private state = IDLE;
+  private closing = false;
+  private transport: Transport | null = null;
+  private readonly writer: RequestWriter;
+  private readonly decoder: ResponseDecoder;
+  private head: Operation | null = null;
+  private tail: Operation | null = null;
+  private nextOpaque = 1;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private connectDeadline = 0;
+  private flushScheduled = false;
+  private readonly flushTask = (): void => this.flush();
+  private readonly timerTask = (): void => this.onTimer();
+  private closeWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.address = formatAddress(options.host, options.port);
+    this.writer = new RequestWriter(options.maxValueSize);
+    this.decoder = new ResponseDecoder(this);
+  }
+
+  /** True once the socket is connected and usable. */
+  get isOpen(): boolean {
+    return this.state === OPEN;
+  }
+
+  /** Encodes and queues an operation; it settles through its own resolve/reject. */
+  send(op: Operation): void {
+    if (this.closing || this.state === CLOSED) {
+      op.fail(new MemcacheError(ErrorCode.CLIENT_CLOSED, 'connection is closed', { server: this.address }));
+      return;
+    }
+    const frames = op.frames;
+    if (this.nextOpaque + frames > 0xffffffff) this.nextOpaque = 1;
+    op.opaque = this.nextOpaque;
+    op.lastOpaque = op.opaque + frames - 1;
+    try {
+      encodeOperation(this.writer, op);
+    } catch (error) {
+      // Bad input: nothing was committed to the writer, so nothing is sent.
+      op.fail(error as Error);
+      return;
+    }
+    this.nextOpaque += frames;
+    op.deadline = Date.now() + this.options.timeout;
+    if (this.tail === null) this.head = op;
+    else this.tail.next = op;
+    this.tail = op;
+    if (this.inFlight++ === 0 && this.transport !== null) this.transport.ref();
+    if (this.timer === null) this.arm(this.options.timeout);
+    if (this.state === OPEN) {
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(this.flushTask);
+      }
+    } else if (this.state === IDLE) {
+      this.connect();
+    }
+  }
+
+  /** Waits for the operations in flight to settle, then closes the socket. New operations are refused. */
+  close(): Promise<void> {
+    if (this.state === CLOSED) return Promise.resolve();
+    this.closing = true;
+    if (this.inFlight === 0) {
+      this.shutDown();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.closeWaiters.push(resolve));
+  }
+
+  /** Closes at once, rejecting everything in flight with `error`. */
+  destroy(error?: MemcacheError): void {
+    if (this.state === CLOSED) return;
+    this.closing = true;
+    this.fail(error ?? new MemcacheError(ErrorCode.CLIENT_CLOSED, 'connection destroyed', { server: this.address }));
+  }
+
+  // ---- transport events ----
+
+  onOpen(): void {
+    this.state = OPEN;
+    if (this.inFlight === 0) this.transport!.unref();
+    this.flush();
+    this.options.observer?.onOpen(this);
+  }
+
+  onData(chunk: Uint8Array): void {
+    try {
+      this.decoder.push(chunk);
+    } catch (error) {
+      this.fail(
+        error instanceof MemcacheError
+          ? withServer(error, this.address)
+          : new MemcacheError(ErrorCode.PROTOCOL, 'could not decode reply', { server: this.address, cause: error }),
+      );
+    }
+  }
+
+  onClose(error: Error | undefined): void {
+    this.transport = null;
+    const connecting = this.state === CONNECTING;
+    const text = error === undefined ? 'server closed the connection' : error.message;
+    this.fail(
+      new MemcacheError(
+        connecting ? ErrorCode.CONNECT : ErrorCode.CONN_CLOSED,
+        connecting ? `could not connect: ${text}` : `connection lost: ${text}`,
+        { server: this.address, cause: error },
+      ),
+    );
+  }
+
+  /** One reply frame, for the operation at the head of the FIFO. */
+  onFrame(frame: ResponseDecoder): void {
+    const op = this.head;
+    if (op === null || frame.opaque < op.opaque || frame.opaque > op.lastOpaque || !expectedOpcode(op, frame)) {
+      throw new MemcacheError(
+        ErrorCode.PROTOCOL,
+        op === null
+          ? `unexpected ${opcodeName(frame.opcode)} reply with nothing in flight`
+          : `reply ${opcodeName(frame.opcode)} #${frame.opaque} does not match ${opcodeName(op.opcode)} #${op.opaque}`,
+      );
+    }
+    if (!applyReply(op, frame, this.address)) return;
+    this.head = op.next;
+    op.next = null;
+    if (this.head === null) this.tail = null;
+    if (--this.inFlight === 0) {
+      if (this.closing) this.shutDown();
+      else this.transport?.unref();
+    }
+  }
+
+  // ---- internals ----
+
+  private connect(): void {
+    this.state = CONNECTING;
+    this.connectDeadline = Date.now() + this.options.connectTimeout;
+    this.rearm();
+    try {
+      this.transport = this.options.transport(
+        { host: this.options.host, port: this.options.port, keepAliveDelay: this.options.keepAliveDelay },
+        this,
+      );
+    } catch (error) {
+      this.fail(new MemcacheError(ErrorCode.CONNECT, 'could not connect', { server: this.address, cause: error }));
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.state !== OPEN || !this.writer.pending) return;
+    this.transport!.write(this.writer.drain());
+    this.writer.drained();
+  }
+
+  private arm(ms: number): void {
+    const timer = setTimeout(this.timerTask, ms);
+    // The socket keeps the process alive while operations are in flight; the timer must not.
+    (timer as { unref?: () => void }).unref?.();
+    this.timer = timer;
+  }
+
+  /** Re-arms the single timer for the nearest deadline. */
+  private rearm(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const now = Date.now();
+    let deadline = this.head === null ? Infinity : this.head.deadline;
+    if (this.state === CONNECTING && this.connectDeadline < deadline) deadline = this.connectDeadline;
+    if (deadline !== Infinity) this.arm(Math.max(0, deadline - now));
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    const head = this.head;
+    const now = Date.now();
+    if (this.state === CONNECTING) {
+      if (now >= this.connectDeadline || (head !== null && now >= head.deadline)) {
+        const limit = Math.min(this.options.connectTimeout, this.options.timeout);
+        this.fail(
+          new MemcacheError(ErrorCode.CONNECT_TIMEOUT, `not connected within ${limit} ms`, { server: this.address }),
+        );
+        return;
+      }
+      this.rearm();
+      return;
+    }
+    if (head === null) return;
+    if (now >= head.deadline) {
+      this.fail(
+        new MemcacheError(
+          ErrorCode.TIMEOUT,
+          `no reply within ${this.options.timeout} ms; connection closed`,
+          { server: this.address },
+        ),
+      );
+      return;
+    }
+    this.arm(head.deadline - now);
+  }
+
+  /** Drops the socket and rejects everything in flight. */
+  private fail(error: MemcacheError): void {
+    const transport = this.transport;
+    this.transport = null;
+    transport?.close();
+    this.decoder.reset();
+    this.writer.discard();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    let op = this.head;
+    this.head = null;
+    this.tail = null;
+    this.inFlight = 0;
+    this.state = this.closing ? CLOSED : IDLE;
+    while (op !== null) {
+      const next = op.next;
+      op.next = null;
+      op.fail(error);
+      op = next;
+    }
+    if (this.state === CLOSED) this.releaseCloseWaiters();
+    else this.options.observer?.onFailure(this, error);
+  }
+
+  private shutDown(): void {
+    const transport = this.transport;
+    this.transport = null;
+    transport?.close();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.state = CLOSED;
+    this.releaseCloseWaiters();
+  }
+
+  private releaseCloseWaiters(): void {
+    const waiters = this.closeWaiters;
+    this.closeWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function expectedOpcode(op: Operation, frame: ResponseDecoder): boolean {
+  if (op.kind !== Kind.GetMulti) return frame.opcode === op.opcode;
+  return frame.opcode === (frame.opaque === op.lastOpaque ? Opcode.Noop : Opcode.GetKQ);
+}
+
+/** A decoder error gains the server's address. */
+function withServer(error: MemcacheError, server: string): MemcacheError {
+  if (error.server !== undefined) return error;
+  return new MemcacheError(error.code, error.message, { server, status: error.status, cause: error.cause });
+}
+
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,34 @@
+/**
+ * The small socket shape a Connection drives. Node's net/tls, Workers'
+ * `cloudflare:sockets` and anything else plug in behind it.
+ */
+
+/** What a transport reports. After `close()` is called, it reports nothing more. */
+export interface TransportEvents {
+  /** The connection is ready for writes. */
+  onOpen(): void;
+  /** Bytes as they come off the socket. */
+  onData(chunk: Uint8Array): void;
+  /** The socket ended or failed; `error` is undefined for a clean close by the peer. */
+  onClose(error: Error | undefined): void;
+}
+
+export interface Transport {
+  /** Writes the chunks in order, as one socket write when the runtime allows. Consumes the array synchronously. */
+  write(chunks: readonly Uint8Array[]): void;
+  /** Tears the socket down at once. No event follows. */
+  close(): void;
+  /** Keeps the process alive while requests are in flight (no-op where meaningless). */
+  ref(): void;
+  /** Lets the process exit while the connection is idle. */
+  unref(): void;
+}
+
+export interface TransportOptions {
+  host: string;
+  port: number;
+  /** TCP keep-alive probe delay in ms, so dead peers are noticed on idle connections. */
+  keepAliveDelay: number;
+}
+
+export type TransportFactory = (options: TransportOptions, events: TransportEvents) => Transport;

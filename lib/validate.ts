@@ -1,0 +1,49 @@
+import { ErrorCode, MemcacheError } from './errors.js';
+import { describeType } from './protocol/writer.js';
+
+const MAX_U64 = 0xffffffffffffffffn;
+
+function badArgument(name: string, expected: string, got: unknown): MemcacheError {
+  const shown = typeof got === 'number' || typeof got === 'bigint' ? String(got) : describeType(got);
+  return new MemcacheError(ErrorCode.BAD_ARGUMENT, `${name} must be ${expected}, got ${shown}`);
+}
+
+/** An unsigned 32-bit integer: flags, expiration, flush delay. */
+export function uint32(value: unknown, name: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff) return value;
+  throw badArgument(name, 'an integer from 0 to 4294967295', value);
+}
+
+/** A counter operand: a safe non-negative integer or a bigint below 2^64. */
+export function uint64(value: unknown, name: string): number | bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'bigint' && value >= 0n && value <= MAX_U64) return value;
+  throw badArgument(name, 'a non-negative safe integer or a bigint below 2^64', value);
+}
+
+/** A CAS token as read from Item.cas: a bigint from 1 to 2^64-1 (0 would mean "no CAS"). */
+export function casToken(value: unknown, name = 'cas'): bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return BigInt(value);
+  if (typeof value === 'bigint' && value > 0n && value <= MAX_U64) return value;
+  throw badArgument(name, 'a CAS token (bigint from 1 to 2^64-1)', value);
+}
+
+/** A positive number of milliseconds (timeouts). */
+export function milliseconds(value: unknown, name: string): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 2147483647) return value;
+  throw badArgument(name, 'a positive number of milliseconds', value);
+}
+
+export function positiveInteger(value: unknown, name: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  throw badArgument(name, 'a positive integer', value);
+}
+
+export function optionsObject(value: unknown, name: string): void {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) throw badArgument(name, 'an object', value);
+}
+
+export function abortSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value;
+  throw badArgument('signal', 'an AbortSignal', value);
+}

@@ -1,0 +1,121 @@
+// Starts real memcached processes on free loopback ports for the specs, and
+// makes sure none outlives the test process.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+
+const INSTALL_HINT =
+  'memcached is not installed (or not on PATH). The specs run against a real server: ' +
+  'install it with `apt-get update && apt-get install -y memcached` (Debian/Ubuntu) ' +
+  'or `brew install memcached` (macOS), then run `npm test` again.';
+
+let checked = false;
+function requireMemcached(): void {
+  if (checked) return;
+  const probe = spawnSync('memcached', ['-V'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) throw new Error(INSTALL_HINT);
+  checked = true;
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released; memcached takes it next). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export interface MemcachedOptions {
+  /** Extra memcached arguments, e.g. ['-I', '2m']. */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Reuse this port (restarts). */
+  port?: number;
+}
+
+export class MemcachedServer {
+  readonly host = '127.0.0.1';
+  private child: ChildProcess | null = null;
+
+  private constructor(
+    readonly port: number,
+    private readonly options: MemcachedOptions,
+  ) {}
+
+  /** "127.0.0.1:PORT" */
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  static async start(options: MemcachedOptions = {}): Promise<MemcachedServer> {
+    requireMemcached();
+    const server = new MemcachedServer(options.port ?? (await freePort()), options);
+    await server.launch();
+    return server;
+  }
+
+  private async launch(): Promise<void> {
+    const args = ['-l', this.host, '-p', String(this.port), '-U', '0', '-t', '2', '-m', '64', ...(this.options.args ?? [])];
+    if (process.getuid?.() === 0) args.push('-u', 'root');
+    const child = spawn('memcached', args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.options.env } });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    this.child = child;
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`memcached exited with ${child.exitCode}: ${stderr}`);
+      if (await canConnect(this.port)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`memcached did not listen on ${this.address} within 5 s: ${stderr}`);
+  }
+
+  /** Sends a signal (SIGSTOP to stall it, SIGCONT to resume, SIGKILL to crash it). */
+  signal(name: NodeJS.Signals): void {
+    this.child?.kill(name);
+  }
+
+  /** Kills the process and waits for it to be gone. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGCONT');
+    child.kill(signal);
+    await exited;
+    this.child = null;
+  }
+
+  /** Starts again on the same port (after stop or a crash). */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+}
