@@ -99,7 +99,11 @@ export class ResponseDecoder {
   value(): Uint8Array {
     const start = this.bodyOffset + this.extrasLength + this.keyLength;
     const end = this.bodyOffset + this.bodyLength;
-    return this.owned ? this.bytes.subarray(start, end) : this.bytes.slice(start, end);
+    if (this.owned) return this.bytes.subarray(start, end);
+    // Not bytes.slice(): on a Node Buffer that is a view into the socket's chunk, not a copy.
+    const copy = new Uint8Array(end - start);
+    copy.set(this.bytes.subarray(start, end));
+    return copy;
   }
 
   /** The value decoded as UTF-8 (error messages, Version, Stat). */
