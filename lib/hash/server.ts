@@ -32,16 +32,18 @@ export interface Server {
   readonly address: string;
 }
 
-// No whitespace, control characters, brackets or slashes; ':' only inside IPv6 addresses.
+// No whitespace, control characters, brackets or slashes.
 const HOST_CHARS = /^[^\s\x00-\x1f\x7f[\]/]+$/;
-const PORT_DIGITS = /^[0-9]{1,5}$/;
+// A host holding ':' must be an IPv6 address (optionally with a %zone), not "host:port".
+const IPV6 = /^[0-9a-fA-F:.]+(%[\w.-]+)?$/;
+const DIGITS = /^[0-9]{1,10}$/;
 
 function badServer(message: string): never {
   throw new MemcacheError(ErrorCode.BAD_SERVER, message);
 }
 
 function checkHost(host: string, spec: string): void {
-  if (!HOST_CHARS.test(host)) badServer(`bad host in server "${spec}"`);
+  if (!HOST_CHARS.test(host) || (host.includes(':') && !IPV6.test(host))) badServer(`bad host in server "${spec}"`);
 }
 
 function checkPort(port: unknown, spec: string): asserts port is number {
@@ -67,39 +69,46 @@ function makeServer(host: string, port: number, weight: number): Server {
 }
 
 /**
- * Parses `"host"`, `"host:port"`, `"[ipv6]"` or `"[ipv6]:port"` (port defaults
- * to 11211, weight to 1). An IPv6 address must be in brackets: `"::1:11211"`
- * cannot say where the address ends.
+ * Parses `"host"`, `"host:port"`, `"host:port:weight"` (libmemcached's and
+ * pylibmc's list syntax), or the same with `"[ipv6]"` as the host. The port
+ * defaults to 11211, the weight to 1. An IPv6 address must be in brackets:
+ * `"::1:11211"` cannot say where the address ends.
  */
 export function parseServer(spec: string): Server {
   if (typeof spec !== 'string') badServer('a server must be a "host:port" string or a { host, port } object');
   let host: string;
-  let portText: string | undefined;
+  let rest: string;
   if (spec.startsWith('[')) {
     const close = spec.indexOf(']');
     if (close < 0) badServer(`unclosed "[" in server "${spec}"`);
     host = spec.slice(1, close);
-    const rest = spec.slice(close + 1);
-    if (rest !== '') {
-      if (!rest.startsWith(':')) badServer(`expected ":port" after "]" in server "${spec}"`);
-      portText = rest.slice(1);
-    }
+    rest = spec.slice(close + 1);
+    if (rest !== '' && !rest.startsWith(':')) badServer(`expected ":port" after "]" in server "${spec}"`);
   } else {
+    if (spec.includes('::')) badServer(`write an IPv6 address in brackets, as "[::1]:11211", not "${spec}"`);
     const colon = spec.indexOf(':');
-    if (colon >= 0 && spec.indexOf(':', colon + 1) >= 0) {
-      badServer(`write an IPv6 address in brackets, as "[::1]:11211", not "${spec}"`);
-    }
     host = colon < 0 ? spec : spec.slice(0, colon);
-    if (colon >= 0) portText = spec.slice(colon + 1);
+    rest = colon < 0 ? '' : spec.slice(colon);
   }
   checkHost(host, spec);
+  // rest is "", ":port" or ":port:weight".
+  const fields = rest === '' ? [] : rest.slice(1).split(':');
+  if (fields.length > 2) {
+    badServer(`too many ":" in server "${spec}" (write IPv6 addresses in brackets, as "[::1]:11211")`);
+  }
   let port = DEFAULT_PORT;
+  let weight = 1;
+  const [portText, weightText] = fields;
   if (portText !== undefined) {
-    if (!PORT_DIGITS.test(portText)) badServer(`bad port in server "${spec}"`);
+    if (!DIGITS.test(portText)) badServer(`bad port in server "${spec}"`);
     port = Number(portText);
     checkPort(port, spec);
   }
-  return makeServer(host, port, 1);
+  if (weightText !== undefined) {
+    weight = DIGITS.test(weightText) ? Number(weightText) : NaN;
+    checkWeight(weight, addressOf(host, port));
+  }
+  return makeServer(host, port, weight);
 }
 
 /** Checks a configured server (string or object) and fills in the defaults. */
