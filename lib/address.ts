@@ -31,15 +31,15 @@ export function parseServer(input: ServerInput): ServerAddress {
     host = text.slice(1, close);
     rest = text.slice(close + 1);
     if (rest !== '' && !rest.startsWith(':')) throw badServer(input, `unexpected "${rest}" after "]"`);
-    rest = rest.slice(1);
   } else {
     const colon = text.indexOf(':');
     host = colon < 0 ? text : text.slice(0, colon);
-    rest = colon < 0 ? '' : text.slice(colon + 1);
+    rest = colon < 0 ? '' : text.slice(colon);
   }
   let port: number | undefined;
   let weight: number | undefined;
   if (rest !== '') {
+    rest = rest.slice(1);
     const parts = rest.split(':');
     if (parts.length > 2) throw badServer(input, 'too many ":" (IPv6 addresses go in brackets: "[::1]:11211")');
     port = parseNumber(parts[0]!, input, 'port');

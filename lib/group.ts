@@ -132,14 +132,10 @@ export class Group {
 
   /** Items for the keys that exist; missing keys are absent from the map. */
   getMulti(keys: Iterable<string>, options?: CallOptions): Promise<Map<string, Item>> {
-    let list: string[];
-    try {
-      list = Array.isArray(keys) ? (keys as string[]) : Array.from(keys);
-    } catch (error) {
-      return Promise.reject(
-        new MemcacheError(ErrorCode.BAD_ARGUMENT, 'getMulti takes an iterable of keys', { cause: error }),
-      );
+    if (typeof keys === 'string' || typeof (keys as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
+      return Promise.reject(new MemcacheError(ErrorCode.BAD_ARGUMENT, 'getMulti takes an iterable of keys (an array, a Set...)'));
     }
+    const list = Array.isArray(keys) ? (keys as string[]) : Array.from(keys);
     if (list.length === 0) return Promise.resolve(new Map());
     const op = new Operation(Kind.GetMulti, Opcode.GetKQ);
     op.keys = list;
