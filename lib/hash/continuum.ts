@@ -4,7 +4,7 @@
  * dispatch_host searches it.
  */
 
-import { md5Words } from './md5.js';
+import { md5WordsOfBytes } from './md5.js';
 import { oneAtATime } from './one-at-a-time.js';
 
 /** Points per server in libmemcached's weighted (MD5) continuum before weighting. */
@@ -44,12 +44,17 @@ export class ServerPoints {
 
   /** The first `count` MD5 points: four per label `prefix-0`, `prefix-1`, ... */
   md5(count: number): Uint32Array {
-    if (count > this.#md5Points.length) {
+    const known = this.#md5Points.length;
+    if (count > known) {
       // Grow by at least double, so a run of rebuilds hashes each label once.
-      const grown = new Uint32Array(Math.max(count, this.#md5Points.length * 2));
+      const grown = new Uint32Array(Math.max(count, known * 2));
       grown.set(this.#md5Points);
-      for (let offset = this.#md5Points.length; offset < grown.length; offset += POINTS_PER_DIGEST) {
-        md5Words(`${this.#labelPrefix}-${offset / POINTS_PER_DIGEST}`, grown, offset);
+      // Labels are written as bytes into one buffer: the prefix once, then each number.
+      const label = new TextEncoder().encode(`${this.#labelPrefix}-4294967295`);
+      const digitsAt = label.length - 10;
+      for (let offset = known; offset < grown.length; offset += POINTS_PER_DIGEST) {
+        const length = writeDecimal(label, digitsAt, offset / POINTS_PER_DIGEST);
+        md5WordsOfBytes(label, length, grown, offset);
       }
       this.#md5Points = grown;
     }
@@ -67,11 +72,21 @@ export class ServerPoints {
   }
 }
 
+// Writes `value` in decimal at `at`; returns the end of the digits.
+function writeDecimal(bytes: Uint8Array, at: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  for (let i = at + digits - 1, rest = value; i >= at; i--, rest = Math.floor(rest / 10)) {
+    bytes[i] = 0x30 + (rest % 10);
+  }
+  return at + digits;
+}
+
 /**
  * Sorts points ascending, carrying their owners along. Stable (LSD radix,
  * 8 bits a pass), so equal points stay in server order, as in libmemcached.
  */
-export function sortPoints(points: Uint32Array, owners: Uint16Array): void {
+function sortPoints(points: Uint32Array, owners: Uint16Array): void {
   const length = points.length;
   let fromPoints: Uint32Array = points;
   let fromOwners: Uint16Array = owners;
@@ -99,14 +114,49 @@ export function sortPoints(points: Uint32Array, owners: Uint16Array): void {
   // Four passes: the sorted data is back in the arrays passed in.
 }
 
-/** Index of the first point >= hash, or 0 past the last point (the ring wraps). */
-export function findPoint(points: Uint32Array, hash: number): number {
-  let low = 0;
-  let high = points.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (points[middle]! < hash) low = middle + 1;
-    else high = middle;
+// Bounds of the bucket index: 2 to 65536 buckets, about one per point.
+const MIN_BUCKET_BITS = 1;
+const MAX_BUCKET_BITS = 16;
+
+/**
+ * Sorted points and their owners, with a bucket index over the top bits of
+ * the hash: a lookup reads one bucket's bounds and scans a point or two,
+ * instead of a binary search whose every step is a branch mispredicted.
+ */
+export class Continuum {
+  readonly points: Uint32Array;
+  readonly owners: Uint16Array;
+  // buckets[b] = index of the first point >= b << shift; one extra entry = points.length.
+  readonly #buckets: Uint32Array;
+  readonly #shift: number;
+
+  /** Takes the points unsorted, each with its owner, laid out in server order. */
+  constructor(points: Uint32Array, owners: Uint16Array) {
+    sortPoints(points, owners);
+    this.points = points;
+    this.owners = owners;
+    let bits = MIN_BUCKET_BITS;
+    while (bits < MAX_BUCKET_BITS && 1 << bits < points.length) bits++;
+    this.#shift = 32 - bits;
+    const bucketCount = 1 << bits;
+    const buckets = new Uint32Array(bucketCount + 1);
+    const width = 2 ** this.#shift;
+    let at = 0;
+    for (let bucket = 0; bucket <= bucketCount; bucket++) {
+      const floor = bucket * width;
+      while (at < points.length && points[at]! < floor) at++;
+      buckets[bucket] = at;
+    }
+    this.#buckets = buckets;
   }
-  return low === points.length ? 0 : low;
+
+  /** Owner of the first point >= hash, or of the first point past the last (the ring wraps). */
+  ownerOf(hash: number): number {
+    const points = this.points;
+    const bucket = hash >>> this.#shift;
+    let at = this.#buckets[bucket]!;
+    const end = this.#buckets[bucket + 1]!;
+    while (at < end && points[at]! < hash) at++;
+    return this.owners[at === points.length ? 0 : at]!;
+  }
 }

@@ -20,10 +20,6 @@ function resetState(): void {
   state[3] = 0x10325476;
 }
 
-function clearBlock(): void {
-  for (let i = 0; i < 16; i++) block[i] = 0;
-}
-
 // One compression of `block` into `state`: the 64 steps unrolled, Int32 arithmetic throughout.
 function compress(): void {
   const x0 = block[0]!, x1 = block[1]!, x2 = block[2]!, x3 = block[3]!;
@@ -32,136 +28,136 @@ function compress(): void {
   const x12 = block[12]!, x13 = block[13]!, x14 = block[14]!, x15 = block[15]!;
   let a = state[0]!, b = state[1]!, c = state[2]!, d = state[3]!;
 
-  a = (a + (d ^ (b & (c ^ d))) + x0 - 680876936) | 0;
+  a = (a + x0 - 680876936 + (d ^ (b & (c ^ d)))) | 0;
   a = (((a << 7) | (a >>> 25)) + b) | 0;
-  d = (d + (c ^ (a & (b ^ c))) + x1 - 389564586) | 0;
+  d = (d + x1 - 389564586 + (c ^ (a & (b ^ c)))) | 0;
   d = (((d << 12) | (d >>> 20)) + a) | 0;
-  c = (c + (b ^ (d & (a ^ b))) + x2 + 606105819) | 0;
+  c = (c + x2 + 606105819 + (b ^ (d & (a ^ b)))) | 0;
   c = (((c << 17) | (c >>> 15)) + d) | 0;
-  b = (b + (a ^ (c & (d ^ a))) + x3 - 1044525330) | 0;
+  b = (b + x3 - 1044525330 + (a ^ (c & (d ^ a)))) | 0;
   b = (((b << 22) | (b >>> 10)) + c) | 0;
-  a = (a + (d ^ (b & (c ^ d))) + x4 - 176418897) | 0;
+  a = (a + x4 - 176418897 + (d ^ (b & (c ^ d)))) | 0;
   a = (((a << 7) | (a >>> 25)) + b) | 0;
-  d = (d + (c ^ (a & (b ^ c))) + x5 + 1200080426) | 0;
+  d = (d + x5 + 1200080426 + (c ^ (a & (b ^ c)))) | 0;
   d = (((d << 12) | (d >>> 20)) + a) | 0;
-  c = (c + (b ^ (d & (a ^ b))) + x6 - 1473231341) | 0;
+  c = (c + x6 - 1473231341 + (b ^ (d & (a ^ b)))) | 0;
   c = (((c << 17) | (c >>> 15)) + d) | 0;
-  b = (b + (a ^ (c & (d ^ a))) + x7 - 45705983) | 0;
+  b = (b + x7 - 45705983 + (a ^ (c & (d ^ a)))) | 0;
   b = (((b << 22) | (b >>> 10)) + c) | 0;
-  a = (a + (d ^ (b & (c ^ d))) + x8 + 1770035416) | 0;
+  a = (a + x8 + 1770035416 + (d ^ (b & (c ^ d)))) | 0;
   a = (((a << 7) | (a >>> 25)) + b) | 0;
-  d = (d + (c ^ (a & (b ^ c))) + x9 - 1958414417) | 0;
+  d = (d + x9 - 1958414417 + (c ^ (a & (b ^ c)))) | 0;
   d = (((d << 12) | (d >>> 20)) + a) | 0;
-  c = (c + (b ^ (d & (a ^ b))) + x10 - 42063) | 0;
+  c = (c + x10 - 42063 + (b ^ (d & (a ^ b)))) | 0;
   c = (((c << 17) | (c >>> 15)) + d) | 0;
-  b = (b + (a ^ (c & (d ^ a))) + x11 - 1990404162) | 0;
+  b = (b + x11 - 1990404162 + (a ^ (c & (d ^ a)))) | 0;
   b = (((b << 22) | (b >>> 10)) + c) | 0;
-  a = (a + (d ^ (b & (c ^ d))) + x12 + 1804603682) | 0;
+  a = (a + x12 + 1804603682 + (d ^ (b & (c ^ d)))) | 0;
   a = (((a << 7) | (a >>> 25)) + b) | 0;
-  d = (d + (c ^ (a & (b ^ c))) + x13 - 40341101) | 0;
+  d = (d + x13 - 40341101 + (c ^ (a & (b ^ c)))) | 0;
   d = (((d << 12) | (d >>> 20)) + a) | 0;
-  c = (c + (b ^ (d & (a ^ b))) + x14 - 1502002290) | 0;
+  c = (c + x14 - 1502002290 + (b ^ (d & (a ^ b)))) | 0;
   c = (((c << 17) | (c >>> 15)) + d) | 0;
-  b = (b + (a ^ (c & (d ^ a))) + x15 + 1236535329) | 0;
+  b = (b + x15 + 1236535329 + (a ^ (c & (d ^ a)))) | 0;
   b = (((b << 22) | (b >>> 10)) + c) | 0;
 
-  a = (a + (c ^ (d & (b ^ c))) + x1 - 165796510) | 0;
+  a = (a + x1 - 165796510 + (c & ~d) + (b & d)) | 0;
   a = (((a << 5) | (a >>> 27)) + b) | 0;
-  d = (d + (b ^ (c & (a ^ b))) + x6 - 1069501632) | 0;
+  d = (d + x6 - 1069501632 + (b & ~c) + (a & c)) | 0;
   d = (((d << 9) | (d >>> 23)) + a) | 0;
-  c = (c + (a ^ (b & (d ^ a))) + x11 + 643717713) | 0;
+  c = (c + x11 + 643717713 + (a & ~b) + (d & b)) | 0;
   c = (((c << 14) | (c >>> 18)) + d) | 0;
-  b = (b + (d ^ (a & (c ^ d))) + x0 - 373897302) | 0;
+  b = (b + x0 - 373897302 + (d & ~a) + (c & a)) | 0;
   b = (((b << 20) | (b >>> 12)) + c) | 0;
-  a = (a + (c ^ (d & (b ^ c))) + x5 - 701558691) | 0;
+  a = (a + x5 - 701558691 + (c & ~d) + (b & d)) | 0;
   a = (((a << 5) | (a >>> 27)) + b) | 0;
-  d = (d + (b ^ (c & (a ^ b))) + x10 + 38016083) | 0;
+  d = (d + x10 + 38016083 + (b & ~c) + (a & c)) | 0;
   d = (((d << 9) | (d >>> 23)) + a) | 0;
-  c = (c + (a ^ (b & (d ^ a))) + x15 - 660478335) | 0;
+  c = (c + x15 - 660478335 + (a & ~b) + (d & b)) | 0;
   c = (((c << 14) | (c >>> 18)) + d) | 0;
-  b = (b + (d ^ (a & (c ^ d))) + x4 - 405537848) | 0;
+  b = (b + x4 - 405537848 + (d & ~a) + (c & a)) | 0;
   b = (((b << 20) | (b >>> 12)) + c) | 0;
-  a = (a + (c ^ (d & (b ^ c))) + x9 + 568446438) | 0;
+  a = (a + x9 + 568446438 + (c & ~d) + (b & d)) | 0;
   a = (((a << 5) | (a >>> 27)) + b) | 0;
-  d = (d + (b ^ (c & (a ^ b))) + x14 - 1019803690) | 0;
+  d = (d + x14 - 1019803690 + (b & ~c) + (a & c)) | 0;
   d = (((d << 9) | (d >>> 23)) + a) | 0;
-  c = (c + (a ^ (b & (d ^ a))) + x3 - 187363961) | 0;
+  c = (c + x3 - 187363961 + (a & ~b) + (d & b)) | 0;
   c = (((c << 14) | (c >>> 18)) + d) | 0;
-  b = (b + (d ^ (a & (c ^ d))) + x8 + 1163531501) | 0;
+  b = (b + x8 + 1163531501 + (d & ~a) + (c & a)) | 0;
   b = (((b << 20) | (b >>> 12)) + c) | 0;
-  a = (a + (c ^ (d & (b ^ c))) + x13 - 1444681467) | 0;
+  a = (a + x13 - 1444681467 + (c & ~d) + (b & d)) | 0;
   a = (((a << 5) | (a >>> 27)) + b) | 0;
-  d = (d + (b ^ (c & (a ^ b))) + x2 - 51403784) | 0;
+  d = (d + x2 - 51403784 + (b & ~c) + (a & c)) | 0;
   d = (((d << 9) | (d >>> 23)) + a) | 0;
-  c = (c + (a ^ (b & (d ^ a))) + x7 + 1735328473) | 0;
+  c = (c + x7 + 1735328473 + (a & ~b) + (d & b)) | 0;
   c = (((c << 14) | (c >>> 18)) + d) | 0;
-  b = (b + (d ^ (a & (c ^ d))) + x12 - 1926607734) | 0;
+  b = (b + x12 - 1926607734 + (d & ~a) + (c & a)) | 0;
   b = (((b << 20) | (b >>> 12)) + c) | 0;
 
-  a = (a + (b ^ c ^ d) + x5 - 378558) | 0;
+  a = (a + x5 - 378558 + (c ^ d ^ b)) | 0;
   a = (((a << 4) | (a >>> 28)) + b) | 0;
-  d = (d + (a ^ b ^ c) + x8 - 2022574463) | 0;
+  d = (d + x8 - 2022574463 + (b ^ c ^ a)) | 0;
   d = (((d << 11) | (d >>> 21)) + a) | 0;
-  c = (c + (d ^ a ^ b) + x11 + 1839030562) | 0;
+  c = (c + x11 + 1839030562 + (a ^ b ^ d)) | 0;
   c = (((c << 16) | (c >>> 16)) + d) | 0;
-  b = (b + (c ^ d ^ a) + x14 - 35309556) | 0;
+  b = (b + x14 - 35309556 + (d ^ a ^ c)) | 0;
   b = (((b << 23) | (b >>> 9)) + c) | 0;
-  a = (a + (b ^ c ^ d) + x1 - 1530992060) | 0;
+  a = (a + x1 - 1530992060 + (c ^ d ^ b)) | 0;
   a = (((a << 4) | (a >>> 28)) + b) | 0;
-  d = (d + (a ^ b ^ c) + x4 + 1272893353) | 0;
+  d = (d + x4 + 1272893353 + (b ^ c ^ a)) | 0;
   d = (((d << 11) | (d >>> 21)) + a) | 0;
-  c = (c + (d ^ a ^ b) + x7 - 155497632) | 0;
+  c = (c + x7 - 155497632 + (a ^ b ^ d)) | 0;
   c = (((c << 16) | (c >>> 16)) + d) | 0;
-  b = (b + (c ^ d ^ a) + x10 - 1094730640) | 0;
+  b = (b + x10 - 1094730640 + (d ^ a ^ c)) | 0;
   b = (((b << 23) | (b >>> 9)) + c) | 0;
-  a = (a + (b ^ c ^ d) + x13 + 681279174) | 0;
+  a = (a + x13 + 681279174 + (c ^ d ^ b)) | 0;
   a = (((a << 4) | (a >>> 28)) + b) | 0;
-  d = (d + (a ^ b ^ c) + x0 - 358537222) | 0;
+  d = (d + x0 - 358537222 + (b ^ c ^ a)) | 0;
   d = (((d << 11) | (d >>> 21)) + a) | 0;
-  c = (c + (d ^ a ^ b) + x3 - 722521979) | 0;
+  c = (c + x3 - 722521979 + (a ^ b ^ d)) | 0;
   c = (((c << 16) | (c >>> 16)) + d) | 0;
-  b = (b + (c ^ d ^ a) + x6 + 76029189) | 0;
+  b = (b + x6 + 76029189 + (d ^ a ^ c)) | 0;
   b = (((b << 23) | (b >>> 9)) + c) | 0;
-  a = (a + (b ^ c ^ d) + x9 - 640364487) | 0;
+  a = (a + x9 - 640364487 + (c ^ d ^ b)) | 0;
   a = (((a << 4) | (a >>> 28)) + b) | 0;
-  d = (d + (a ^ b ^ c) + x12 - 421815835) | 0;
+  d = (d + x12 - 421815835 + (b ^ c ^ a)) | 0;
   d = (((d << 11) | (d >>> 21)) + a) | 0;
-  c = (c + (d ^ a ^ b) + x15 + 530742520) | 0;
+  c = (c + x15 + 530742520 + (a ^ b ^ d)) | 0;
   c = (((c << 16) | (c >>> 16)) + d) | 0;
-  b = (b + (c ^ d ^ a) + x2 - 995338651) | 0;
+  b = (b + x2 - 995338651 + (d ^ a ^ c)) | 0;
   b = (((b << 23) | (b >>> 9)) + c) | 0;
 
-  a = (a + (c ^ (b | ~d)) + x0 - 198630844) | 0;
+  a = (a + x0 - 198630844 + (c ^ (b | ~d))) | 0;
   a = (((a << 6) | (a >>> 26)) + b) | 0;
-  d = (d + (b ^ (a | ~c)) + x7 + 1126891415) | 0;
+  d = (d + x7 + 1126891415 + (b ^ (a | ~c))) | 0;
   d = (((d << 10) | (d >>> 22)) + a) | 0;
-  c = (c + (a ^ (d | ~b)) + x14 - 1416354905) | 0;
+  c = (c + x14 - 1416354905 + (a ^ (d | ~b))) | 0;
   c = (((c << 15) | (c >>> 17)) + d) | 0;
-  b = (b + (d ^ (c | ~a)) + x5 - 57434055) | 0;
+  b = (b + x5 - 57434055 + (d ^ (c | ~a))) | 0;
   b = (((b << 21) | (b >>> 11)) + c) | 0;
-  a = (a + (c ^ (b | ~d)) + x12 + 1700485571) | 0;
+  a = (a + x12 + 1700485571 + (c ^ (b | ~d))) | 0;
   a = (((a << 6) | (a >>> 26)) + b) | 0;
-  d = (d + (b ^ (a | ~c)) + x3 - 1894986606) | 0;
+  d = (d + x3 - 1894986606 + (b ^ (a | ~c))) | 0;
   d = (((d << 10) | (d >>> 22)) + a) | 0;
-  c = (c + (a ^ (d | ~b)) + x10 - 1051523) | 0;
+  c = (c + x10 - 1051523 + (a ^ (d | ~b))) | 0;
   c = (((c << 15) | (c >>> 17)) + d) | 0;
-  b = (b + (d ^ (c | ~a)) + x1 - 2054922799) | 0;
+  b = (b + x1 - 2054922799 + (d ^ (c | ~a))) | 0;
   b = (((b << 21) | (b >>> 11)) + c) | 0;
-  a = (a + (c ^ (b | ~d)) + x8 + 1873313359) | 0;
+  a = (a + x8 + 1873313359 + (c ^ (b | ~d))) | 0;
   a = (((a << 6) | (a >>> 26)) + b) | 0;
-  d = (d + (b ^ (a | ~c)) + x15 - 30611744) | 0;
+  d = (d + x15 - 30611744 + (b ^ (a | ~c))) | 0;
   d = (((d << 10) | (d >>> 22)) + a) | 0;
-  c = (c + (a ^ (d | ~b)) + x6 - 1560198380) | 0;
+  c = (c + x6 - 1560198380 + (a ^ (d | ~b))) | 0;
   c = (((c << 15) | (c >>> 17)) + d) | 0;
-  b = (b + (d ^ (c | ~a)) + x13 + 1309151649) | 0;
+  b = (b + x13 + 1309151649 + (d ^ (c | ~a))) | 0;
   b = (((b << 21) | (b >>> 11)) + c) | 0;
-  a = (a + (c ^ (b | ~d)) + x4 - 145523070) | 0;
+  a = (a + x4 - 145523070 + (c ^ (b | ~d))) | 0;
   a = (((a << 6) | (a >>> 26)) + b) | 0;
-  d = (d + (b ^ (a | ~c)) + x11 - 1120210379) | 0;
+  d = (d + x11 - 1120210379 + (b ^ (a | ~c))) | 0;
   d = (((d << 10) | (d >>> 22)) + a) | 0;
-  c = (c + (a ^ (d | ~b)) + x2 + 718787259) | 0;
+  c = (c + x2 + 718787259 + (a ^ (d | ~b))) | 0;
   c = (((c << 15) | (c >>> 17)) + d) | 0;
-  b = (b + (d ^ (c | ~a)) + x9 - 343485551) | 0;
+  b = (b + x9 - 343485551 + (d ^ (c | ~a))) | 0;
   b = (((b << 21) | (b >>> 11)) + c) | 0;
 
   state[0] = (state[0]! + a) | 0;
@@ -170,12 +166,17 @@ function compress(): void {
   state[3] = (state[3]! + d) | 0;
 }
 
-// Pads the last block, whose first `tail` bytes are already in `block`, and compresses it.
-function finish(tail: number, length: number): void {
-  block[tail >> 2]! |= 0x80 << ((tail & 3) << 3);
-  if (tail >= 56) {
+/**
+ * Pads and compresses the last block: its first `words` words are filled,
+ * `last` holds the 0-3 bytes left over with the 0x80 end marker after them.
+ */
+function finish(words: number, last: number, length: number): void {
+  block[words] = last;
+  for (let i = words + 1; i < 16; i++) block[i] = 0;
+  // 56 bytes or more in this block: no room left for the length.
+  if (words >= 14) {
     compress();
-    clearBlock();
+    for (let i = 0; i < 14; i++) block[i] = 0;
   }
   // The message length in bits, as a 64-bit little-endian number.
   block[14] = length << 3;
@@ -192,10 +193,13 @@ function hashBytes(data: Uint8Array, start: number, end: number): void {
     }
     compress();
   }
-  clearBlock();
-  let tail = 0;
-  for (; p < end; p++, tail++) block[tail >> 2]! |= data[p]! << ((tail & 3) << 3);
-  finish(tail, end - start);
+  const words = (end - p) >> 2;
+  for (let i = 0; i < words; i++, p += 4) {
+    block[i] = data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24);
+  }
+  let last = 0x80 << ((end - p) << 3);
+  for (let shift = 0; p < end; p++, shift += 8) last |= data[p]! << shift;
+  finish(words, last, end - start);
 }
 
 // Hashes `text` straight from its char codes; false (state undefined) when a char is not ASCII.
@@ -203,8 +207,8 @@ function hashAscii(text: string): boolean {
   resetState();
   const length = text.length;
   let p = 0;
+  let seen = 0;
   while (length - p >= 64) {
-    let seen = 0;
     for (let i = 0; i < 16; i++, p += 4) {
       const c0 = text.charCodeAt(p), c1 = text.charCodeAt(p + 1);
       const c2 = text.charCodeAt(p + 2), c3 = text.charCodeAt(p + 3);
@@ -214,16 +218,21 @@ function hashAscii(text: string): boolean {
     if (seen > 0x7f) return false;
     compress();
   }
-  clearBlock();
-  let seen = 0;
-  let tail = 0;
-  for (; p < length; p++, tail++) {
+  const words = (length - p) >> 2;
+  for (let i = 0; i < words; i++, p += 4) {
+    const c0 = text.charCodeAt(p), c1 = text.charCodeAt(p + 1);
+    const c2 = text.charCodeAt(p + 2), c3 = text.charCodeAt(p + 3);
+    seen |= c0 | c1 | c2 | c3;
+    block[i] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+  }
+  let last = 0x80 << ((length - p) << 3);
+  for (let shift = 0; p < length; p++, shift += 8) {
     const c = text.charCodeAt(p);
     seen |= c;
-    block[tail >> 2]! |= c << ((tail & 3) << 3);
+    last |= c << shift;
   }
   if (seen > 0x7f) return false;
-  finish(tail, length);
+  finish(words, last, length);
   return true;
 }
 
@@ -268,6 +277,15 @@ export function md5Word(data: Uint8Array | string): number {
  */
 export function md5Words(data: Uint8Array | string, out: Uint32Array, offset = 0): void {
   hashInput(data);
+  out[offset] = state[0]!;
+  out[offset + 1] = state[1]!;
+  out[offset + 2] = state[2]!;
+  out[offset + 3] = state[3]!;
+}
+
+/** md5Words over the first `length` bytes of `bytes`: for labels built in a reused buffer. */
+export function md5WordsOfBytes(bytes: Uint8Array, length: number, out: Uint32Array, offset: number): void {
+  hashBytes(bytes, 0, length);
   out[offset] = state[0]!;
   out[offset + 1] = state[1]!;
   out[offset + 2] = state[2]!;

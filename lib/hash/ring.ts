@@ -5,13 +5,7 @@
  */
 
 import { ErrorCode, MemcacheError } from '../errors.js';
-import {
-  CONSISTENT_POINTS_PER_SERVER,
-  ServerPoints,
-  findPoint,
-  ketamaPointCount,
-  sortPoints,
-} from './continuum.js';
+import { CONSISTENT_POINTS_PER_SERVER, Continuum, ServerPoints, ketamaPointCount } from './continuum.js';
 import { md5Word } from './md5.js';
 import { oneAtATime } from './one-at-a-time.js';
 import { labelPrefix, serverIdentity, toServer, type Server, type ServerInput } from './server.js';
@@ -55,8 +49,8 @@ export class Ring {
   readonly #serverPoints: readonly ServerPoints[];
   readonly #live: Uint8Array;
   #liveCount: number;
-  #points = new Uint32Array(0);
-  #owners = new Uint16Array(0);
+  // undefined in modula and when no server is live.
+  #continuum: Continuum | undefined;
   readonly #pointCounts: Uint32Array;
 
   constructor(servers: readonly ServerInput[], options: RingOptions = {}) {
@@ -107,8 +101,8 @@ export class Ring {
     // libmemcached does not hash at all with one server.
     if (count === 1) return 0;
     const hash = this.#md5Keys ? md5Word(key) : oneAtATime(key);
-    if (this.#pointKind === NO_POINTS) return hash % count;
-    return this.#owners[findPoint(this.#points, hash)]!;
+    const continuum = this.#continuum;
+    return continuum === undefined ? hash % count : continuum.ownerOf(hash);
   }
 
   /** Whether server `index` takes keys (not ejected). */
@@ -181,11 +175,8 @@ export class Ring {
     }
     this.#liveCount = liveCount;
     this.#pointCounts.fill(0);
-    if (this.#pointKind === NO_POINTS || liveCount === 0) {
-      this.#points = new Uint32Array(0);
-      this.#owners = new Uint16Array(0);
-      return;
-    }
+    this.#continuum = undefined;
+    if (this.#pointKind === NO_POINTS || liveCount === 0) return;
 
     let total = 0;
     for (let i = 0; i < servers.length; i++) {
@@ -211,8 +202,6 @@ export class Ring {
       owners.fill(i, at, at + count);
       at += count;
     }
-    sortPoints(points, owners);
-    this.#points = points;
-    this.#owners = owners;
+    this.#continuum = new Continuum(points, owners);
   }
 }
