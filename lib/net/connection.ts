@@ -60,6 +60,7 @@ export class Connection implements TransportEvents, FrameHandler {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private connectDeadline = 0;
   private flushScheduled = false;
+  private batchDeadline = 0;
   private readonly flushTask = (): void => this.flush();
   private readonly timerTask = (): void => this.onTimer();
   private closeWaiters: (() => void)[] = [];
@@ -93,20 +94,19 @@ export class Connection implements TransportEvents, FrameHandler {
       return;
     }
     this.nextOpaque += frames;
-    op.deadline = Date.now() + this.options.timeout;
+    // One clock read per batch: operations written in the same tick share a deadline.
+    if (!this.flushScheduled) this.batchDeadline = Date.now() + this.options.timeout;
+    op.deadline = this.batchDeadline;
     if (this.tail === null) this.head = op;
     else this.tail.next = op;
     this.tail = op;
     if (this.inFlight++ === 0 && this.transport !== null) this.transport.ref();
     if (this.timer === null) this.arm(this.options.timeout);
-    if (this.state === OPEN) {
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        queueMicrotask(this.flushTask);
-      }
-    } else if (this.state === IDLE) {
-      this.connect();
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushTask);
     }
+    if (this.state === IDLE) this.connect();
   }
 
   /** Waits for the operations in flight to settle, then closes the socket. New operations are refused. */

@@ -3,6 +3,9 @@ import { HEADER_LENGTH, RESPONSE_MAGIC } from './opcodes.js';
 
 const utf8 = new TextDecoder();
 const TWO_32 = 4294967296;
+const SLAB_SIZE = 8 * 1024;
+/** Values up to this size share a slab; larger ones get their own buffer. */
+const SLAB_VALUE_MAX = 1024;
 
 /** Receives each complete response frame; reads the decoder's fields synchronously. */
 export interface FrameHandler {
@@ -41,6 +44,8 @@ export class ResponseDecoder {
   private frame: Uint8Array | null = null;
   private frameFill = 0;
   private stopped = false;
+  private slab = new Uint8Array(SLAB_SIZE);
+  private slabOffset = 0;
 
   /**
    * @param maxBodyLength a frame announcing a longer body is treated as corrupt
@@ -60,7 +65,10 @@ export class ResponseDecoder {
   }
 
   /** Feeds bytes as they come off the socket. Throws a PROTOCOL MemcacheError on corrupt bytes. */
-  push(chunk: Uint8Array): void {
+  push(data: Uint8Array): void {
+    // A plain Uint8Array view: Node's Buffer overrides slice() to return a view (values must be
+    // copies), and its subarray() is slower.
+    const chunk = data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.stopped = false;
     let offset = 0;
     if (this.headerFill > 0 || this.frame !== null) {
@@ -95,15 +103,26 @@ export class ResponseDecoder {
     return this.bodyLength - this.extrasLength - this.keyLength;
   }
 
-  /** The value as bytes the caller may keep: copied out of a shared chunk, or the assembled buffer's view. */
+  /**
+   * The value as bytes the caller may keep: the assembled buffer's own view,
+   * or a copy out of the shared chunk (so holding a value never pins a socket
+   * read). Small values are copied into a shared slab, as Node's Buffer pool
+   * does: one ArrayBuffer per ~8 KiB of values instead of one per value.
+   */
   value(): Uint8Array {
     const start = this.bodyOffset + this.extrasLength + this.keyLength;
     const end = this.bodyOffset + this.bodyLength;
     if (this.owned) return this.bytes.subarray(start, end);
-    // Not bytes.slice(): on a Node Buffer that is a view into the socket's chunk, not a copy.
-    const copy = new Uint8Array(end - start);
-    copy.set(this.bytes.subarray(start, end));
-    return copy;
+    const length = end - start;
+    if (length > SLAB_VALUE_MAX) return this.bytes.slice(start, end);
+    if (this.slabOffset + length > SLAB_SIZE) {
+      this.slab = new Uint8Array(SLAB_SIZE);
+      this.slabOffset = 0;
+    }
+    const offset = this.slabOffset;
+    this.slab.set(this.bytes.subarray(start, end), offset);
+    this.slabOffset = (offset + length + 7) & ~7;
+    return new Uint8Array(this.slab.buffer, offset, length);
   }
 
   /** The value decoded as UTF-8 (error messages, Version, Stat). */
