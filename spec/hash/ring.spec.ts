@@ -73,8 +73,8 @@ describe('Ring: placement observed from libmemcached 1.0.18 (shared/vectors/plac
 });
 
 describe('Ring: the float32 point count of libmemcached', () => {
-  it('gives each of 25 or 47 equal servers 156 points, where double precision would give 160', () => {
-    for (const count of [25, 47]) {
+  it('gives each of 25, 47 or 100 equal servers 156 points, where double precision would give 160', () => {
+    for (const count of [25, 47, 100]) {
       const ring = new Ring(hosts(count));
       for (let i = 0; i < count; i++) assert.equal(ring.pointCount(i), 156, `${count} servers, server ${i}`);
       assert.equal(Math.floor(((1 / count) * 160) / 4 * count) * 4, 160, 'doubles would say 160');
