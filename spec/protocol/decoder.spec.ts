@@ -451,6 +451,30 @@ describe('ResponseDecoder: value() of a frame inside a shared chunk', () => {
     chunk.fill(0);
     assert.deepEqual(Array.from(value as Uint8Array), Array.from(utf8('hello')));
   });
+
+  it('gives each value its own bytes: kept values never overlap or change as more are decoded', () => {
+    // Sizes around any pooling threshold, enough of them to fill several pools.
+    const sizes = [0, 1, 7, 8, 9, 100, 1023, 1024, 1025, 4095, 4096, 5000, 8191, 8192, 8193];
+    const frames: Uint8Array[] = [];
+    const expected: Uint8Array[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (const size of sizes) {
+        const value = new Uint8Array(size).fill((round * 31 + size) & 0xff);
+        expected.push(value);
+        frames.push(reply({ opcode: Opcode.Get, opaque: expected.length, extras: flagsOf(size), value }));
+      }
+    }
+    const kept: Uint8Array[] = [];
+    const decoder = new ResponseDecoder({ onFrame: (f) => void kept.push(f.value()) });
+    const stream = Buffer.from(concat(frames));
+    for (let at = 0; at < stream.length; at += 65536) decoder.push(stream.subarray(at, at + 65536));
+    stream.fill(0);
+    assert.equal(kept.length, expected.length);
+    kept.forEach((v, i) => assert.deepEqual(Array.from(v), Array.from(expected[i]!), `value ${i} (${expected[i]!.length} bytes)`));
+    // Writing into one kept value touches no other.
+    for (const v of kept) v.fill(0xaa);
+    kept.forEach((v, i) => assert.ok(v.every((b) => b === 0xaa), `value ${i} was overwritten by another`));
+  });
 });
 
 describe('ResponseDecoder: bad magic is a protocol error', () => {
