@@ -22,7 +22,12 @@ export interface ConnectionOptions {
 
 export interface ConnectionObserver {
   onOpen(connection: Connection): void;
-  onFailure(connection: Connection, error: MemcacheError): void;
+  /**
+   * The connection failed and is closed. `idle` is true when nothing was in
+   * flight and it was not connecting (say, the server closed an idle socket):
+   * no caller saw the failure, and the next operation simply reconnects.
+   */
+  onFailure(connection: Connection, error: MemcacheError, idle: boolean): void;
 }
 
 const IDLE = 0;
@@ -253,6 +258,7 @@ export class Connection implements TransportEvents, FrameHandler {
 
   /** Drops the socket and rejects everything in flight. */
   private fail(error: MemcacheError): void {
+    const idle = this.state !== CONNECTING && this.inFlight === 0;
     const transport = this.transport;
     this.transport = null;
     transport?.close();
@@ -272,7 +278,7 @@ export class Connection implements TransportEvents, FrameHandler {
       op = next;
     }
     if (this.state === CLOSED) this.releaseCloseWaiters();
-    else this.options.observer?.onFailure(this, error);
+    else this.options.observer?.onFailure(this, error, idle);
   }
 
   private shutDown(): void {

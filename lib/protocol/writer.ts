@@ -263,16 +263,8 @@ export class RequestWriter {
   }
 
   private writeKeyUtf8(key: string, at: number): number {
-    if (!isWellFormed(key)) {
-      throw new MemcacheError(ErrorCode.BAD_KEY, 'key holds a lone UTF-16 surrogate and has no UTF-8 form');
-    }
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      if (c <= 0x20 || (c >= 0x7f && c <= 0x9f)) throw keyCharacterError(c, i);
-    }
-    const written = utf8.encodeInto(key, this.block.subarray(at, at + key.length * 3)).written;
-    if (written > MAX_KEY_LENGTH) throw keyLengthError(written);
-    return written;
+    checkKey(key);
+    return utf8.encodeInto(key, this.block.subarray(at, at + key.length * 3)).written;
   }
 
   private u32(at: number, value: number): void {
@@ -292,6 +284,28 @@ export class RequestWriter {
       this.u32(at + 4, Number(value & 0xffffffffn));
     }
   }
+}
+
+/**
+ * Checks a key against the rules the writer enforces, without writing it:
+ * for paths that must refuse bad input before any frame exists (a batch over
+ * many servers, a server that is down).
+ */
+export function checkKey(key: unknown): void {
+  if (typeof key !== 'string') throw new MemcacheError(ErrorCode.BAD_KEY, `key must be a string, got ${typeof key}`);
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw keyLengthError(key.length);
+  let ascii = true;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c <= 0x20 || (c >= 0x7f && c <= 0x9f)) throw keyCharacterError(c, i);
+    if (c >= 0x80) ascii = false;
+  }
+  if (ascii) return;
+  if (!isWellFormed(key)) {
+    throw new MemcacheError(ErrorCode.BAD_KEY, 'key holds a lone UTF-16 surrogate and has no UTF-8 form');
+  }
+  const length = utf8.encode(key).length;
+  if (length > MAX_KEY_LENGTH) throw keyLengthError(length);
 }
 
 /** Bytes to reserve in the block for a value that may be copied inline. */
