@@ -83,6 +83,43 @@ describe('corrupt bytes', () => {
   });
 });
 
+describe('replies the client cannot trust', () => {
+  it('a counter reply whose value is not 8 bytes is a protocol error', async () => {
+    const fake = await startFakeServer((socket, chunk) => {
+      for (const frame of requestFrames(chunk)) {
+        socket.write(responseFrame({ opcode: frame.opcode, opaque: frame.opaque, value: new Uint8Array(4) }));
+      }
+    });
+    const group = new Group([fake.address]);
+    try {
+      await assert.rejects(group.incr('n', 1), { code: 'MC_ERR_PROTOCOL' });
+    } finally {
+      await group.close();
+      await fake.close();
+    }
+  });
+
+  it('a header announcing a body far over maxValueSize is refused before allocating it', async () => {
+    const fake = await startFakeServer((socket, chunk) => {
+      const frame = requestFrames(chunk)[0]!;
+      const header = responseFrame({ opcode: Opcode.Get, opaque: frame.opaque }).subarray(0, 24);
+      header.writeUInt32BE(0x40000000, 8); // 1 GiB
+      socket.write(header);
+    });
+    const group = new Group([fake.address], { maxValueSize: 1000 });
+    try {
+      await assert.rejects(group.get('k'), (error: MemcacheError) => {
+        assert.equal(error.code, 'MC_ERR_PROTOCOL');
+        assert.match(error.message, /body 1073741824 bytes/);
+        return true;
+      });
+    } finally {
+      await group.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('a reply that matches no request', () => {
   it('is a protocol error that closes the connection; nothing reaches the wrong caller', async () => {
     const fake = await startFakeServer((socket, chunk, index) => {

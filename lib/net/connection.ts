@@ -73,7 +73,9 @@ export class Connection implements TransportEvents, FrameHandler {
   constructor(private readonly options: ConnectionOptions) {
     this.address = formatAddress(options.host, options.port);
     this.writer = new RequestWriter(options.maxValueSize);
-    this.decoder = new ResponseDecoder(this);
+    // A reply announcing more than the largest value (plus room for key and extras) is corrupt:
+    // refuse it rather than allocate what the header claims.
+    this.decoder = new ResponseDecoder(this, options.maxValueSize + 64 * 1024);
   }
 
   /** True once the socket is connected and usable. */

@@ -180,7 +180,13 @@ export function applyReply(op: Operation, frame: ResponseDecoder, server: string
       else op.fail(statusError(op, frame, server));
       return true;
     case Kind.Counter:
-      if (status === Status.Ok) op.succeed(frame.counter());
+      if (status === Status.Ok) {
+        // A short body would make counter() read the next frame's bytes: the stream is corrupt.
+        if (frame.valueLength !== 8) {
+          throw new MemcacheError(ErrorCode.PROTOCOL, `counter reply of ${frame.valueLength} bytes (expected 8)`, { server });
+        }
+        op.succeed(frame.counter());
+      }
       else if (status === Status.KeyNotFound) op.succeed(null);
       else op.fail(statusError(op, frame, server));
       return true;
