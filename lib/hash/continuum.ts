@@ -26,16 +26,14 @@ export class Continuum {
     this.owners = owners;
     let bits = MIN_BUCKET_BITS;
     while (bits < MAX_BUCKET_BITS && 1 << bits < points.length) bits++;
-    this.#shift = 32 - bits;
+    const shift = 32 - bits;
+    this.#shift = shift;
     const bucketCount = 1 << bits;
+    // Points are sorted, so a bucket's first point index is the number of
+    // points in the buckets below it: a histogram and a prefix sum, no branches.
     const buckets = new Uint32Array(bucketCount + 1);
-    const width = 2 ** this.#shift;
-    let at = 0;
-    for (let bucket = 0; bucket <= bucketCount; bucket++) {
-      const floor = bucket * width;
-      while (at < points.length && points[at]! < floor) at++;
-      buckets[bucket] = at;
-    }
+    for (let i = 0; i < points.length; i++) buckets[(points[i]! >>> shift) + 1]!++;
+    for (let bucket = 1; bucket <= bucketCount; bucket++) buckets[bucket]! += buckets[bucket - 1]!;
     this.#buckets = buckets;
   }
 

@@ -5,9 +5,12 @@
  */
 
 import { ErrorCode, MemcacheError } from '../errors.js';
-import { CONSISTENT_POINTS_PER_SERVER, Continuum, ServerPoints, ketamaPointCount } from './continuum.js';
+import type { Continuum } from './continuum.js';
 import { md5Word } from './md5.js';
 import { oneAtATime } from './one-at-a-time.js';
+import { CONSISTENT_POINTS_PER_SERVER, ketamaPointCount } from './point-counts.js';
+import { PointPool } from './point-pool.js';
+import { ServerPoints } from './server-points.js';
 import { labelPrefix, serverIdentity, toServer, type Server, type ServerInput } from './server.js';
 
 /**
@@ -49,6 +52,8 @@ export class Ring {
   readonly #serverPoints: readonly ServerPoints[];
   readonly #live: Uint8Array;
   #liveCount: number;
+  // Every server's points, sorted; undefined in modula.
+  #pool: PointPool | undefined;
   // undefined in modula and when no server is live.
   #continuum: Continuum | undefined;
   readonly #pointCounts: Uint32Array;
@@ -179,6 +184,7 @@ export class Ring {
     if (this.#pointKind === NO_POINTS || liveCount === 0) return;
 
     let total = 0;
+    let poolHoldsThem = this.#pool !== undefined;
     for (let i = 0; i < servers.length; i++) {
       if (this.#live[i] !== 1) continue;
       const count =
@@ -187,21 +193,18 @@ export class Ring {
           : CONSISTENT_POINTS_PER_SERVER;
       this.#pointCounts[i] = count;
       total += count;
+      if (poolHoldsThem && !this.#pool!.holds(i, count)) poolHoldsThem = false;
     }
-
-    // Laid out in server order, so the stable sort breaks ties by server index.
-    const points = new Uint32Array(total);
-    const owners = new Uint16Array(total);
-    let at = 0;
-    for (let i = 0; i < servers.length; i++) {
-      const count = this.#pointCounts[i]!;
-      if (count === 0) continue;
-      const hashes = this.#serverPoints[i]!;
-      const source = this.#pointKind === WEIGHTED_MD5_POINTS ? hashes.md5(count) : hashes.oneAtATime();
-      for (let p = 0; p < count; p++) points[at + p] = source[p]!;
-      owners.fill(i, at, at + count);
-      at += count;
+    // A server needs more points than ever before (weights renormalised after
+    // ejections): hash the new labels and sort the pool again. Rare.
+    if (!poolHoldsThem) {
+      const counts = this.#pointCounts;
+      this.#pool = new PointPool(
+        this.#serverPoints.map((points, i) =>
+          this.#pointKind === WEIGHTED_MD5_POINTS ? points.md5(counts[i]!) : points.oneAtATime(),
+        ),
+      );
     }
-    this.#continuum = new Continuum(points, owners);
+    this.#continuum = this.#pool!.select(this.#pointCounts, total);
   }
 }

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Ring, type Distribution } from '../../lib/hash/ring.js';
-import { ketamaPointCount } from '../../lib/hash/continuum.js';
+import { ketamaPointCount } from '../../lib/hash/point-counts.js';
 import { oneAtATime } from '../../lib/hash/one-at-a-time.js';
 import type { ServerInput } from '../../lib/hash/server.js';
 import { ErrorCode, MemcacheError } from '../../lib/errors.js';

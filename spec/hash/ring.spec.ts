@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
 import { Ring, type Distribution } from '../../lib/hash/ring.js';
-import { ketamaPointCount } from '../../lib/hash/continuum.js';
+import { ketamaPointCount } from '../../lib/hash/point-counts.js';
 import { md5Word } from '../../lib/hash/md5.js';
 import { oneAtATime } from '../../lib/hash/one-at-a-time.js';
 import type { ServerInput } from '../../lib/hash/server.js';
