@@ -1,11 +1,13 @@
-import { parseServer, type ServerAddress, type ServerInput } from './address.js';
 import { ErrorCode, MemcacheError } from './errors.js';
+import { Ring, type Distribution } from './hash/ring.js';
+import type { ServerInput } from './hash/server.js';
 import type { Item } from './item.js';
-import { Connection, formatAddress } from './net/connection.js';
 import { nodeTransport } from './net/node-transport.js';
+import { Pool, type PoolObserver } from './net/pool.js';
 import type { TransportFactory } from './net/transport.js';
 import { Opcode } from './protocol/opcodes.js';
 import { Kind, NO_CREATE, Operation, promiseOf } from './protocol/operation.js';
+import { checkKey } from './protocol/writer.js';
 import { abortSignal, casToken, milliseconds, optionsObject, positiveInteger, uint32, uint64 } from './validate.js';
 
 export interface GroupOptions {
@@ -19,6 +21,26 @@ export interface GroupOptions {
   maxValueSize?: number;
   /** How sockets are made. Default: node:net. */
   transport?: TransportFactory;
+  /** Key placement: `ketama` (default), `libmemcached-consistent` or `modula` (OpenSIPS's). */
+  distribution?: Distribution;
+  /** Connections per server. Default 1: one pipelined connection is the fastest (see the README). */
+  connections?: number;
+  /** Operations in flight per server before new ones are refused with MC_ERR_QUEUE_FULL. Default 10000. */
+  maxQueueSize?: number;
+  /**
+   * What happens to a failed server's keys. `'fail'` (default): the ring stays
+   * as configured, and operations for its keys fail fast with MC_ERR_SERVER_DOWN
+   * until it answers again. `'eject'`: after `failureLimit` failures in a row
+   * it leaves the ring and its keys move to the next live server, until a probe
+   * gets a reply (libmemcached's REMOVE_FAILED_SERVERS).
+   */
+  failover?: 'fail' | 'eject';
+  /** Failures in a row before `'eject'` takes a server off the ring. Default 2. */
+  failureLimit?: number;
+  /** First delay before a failed server is probed again, in ms; doubles per failed probe. Default 100. */
+  retryDelay?: number;
+  /** Cap on the probe delay, in ms. Default 2000. */
+  maxRetryDelay?: number;
 }
 
 /** Per-call options every operation takes. */
@@ -53,72 +75,106 @@ export interface CounterOptions extends CallOptions {
 
 export type Value = string | Uint8Array;
 
-/** One memcached server of a group. */
-interface Server {
-  readonly address: ServerAddress;
-  /** host:port */
-  readonly name: string;
-  readonly connection: Connection;
-}
-
 const DEFAULTS = {
   timeout: 1000,
   connectTimeout: 1000,
   keepAliveDelay: 10_000,
   maxValueSize: 1024 * 1024,
+  connections: 1,
+  maxQueueSize: 10_000,
+  failureLimit: 2,
+  retryDelay: 100,
+  maxRetryDelay: 2000,
 };
+
+export type ServerEventType = 'server-down' | 'server-up' | 'server-ejected' | 'server-restored';
+
+/**
+ * A change in a server's health, dispatched on the Group:
+ * `server-down` (it failed; its operations now fail fast), `server-up` (a
+ * probe got a reply), `server-ejected` (taken off the ring, `failover:
+ * 'eject'`), `server-restored` (back on the ring).
+ */
+export class ServerEvent extends Event {
+  constructor(
+    type: ServerEventType,
+    /** host:port */
+    readonly server: string,
+    /** Failures in a row so far (0 once up). */
+    readonly failures: number,
+    /** What went wrong, for down and ejected. */
+    readonly error: MemcacheError | undefined,
+  ) {
+    super(type);
+  }
+}
 
 /**
  * A group of memcached servers behind one API. Each key lives on one server;
  * operations that concern every server (flush, version, stats) say which
  * answer came from where.
  */
-export class Group {
-  private readonly servers: readonly Server[];
+export class Group extends EventTarget implements PoolObserver {
+  private readonly ring: Ring;
+  private readonly pools: readonly Pool[];
+  private readonly failover: 'fail' | 'eject';
+  private readonly failureLimit: number;
   private closed = false;
 
   constructor(servers: readonly ServerInput[] | ServerInput, options: GroupOptions = {}) {
+    super();
     optionsObject(options, 'options');
     const list = Array.isArray(servers) ? servers : [servers as ServerInput];
     if (list.length === 0) throw new MemcacheError(ErrorCode.BAD_CONFIG, 'a group needs at least one server');
-    const timeout = options.timeout === undefined ? DEFAULTS.timeout : milliseconds(options.timeout, 'timeout');
-    const connectTimeout =
-      options.connectTimeout === undefined ? DEFAULTS.connectTimeout : milliseconds(options.connectTimeout, 'connectTimeout');
-    const keepAliveDelay =
-      options.keepAliveDelay === undefined ? DEFAULTS.keepAliveDelay : milliseconds(options.keepAliveDelay, 'keepAliveDelay');
-    const maxValueSize =
-      options.maxValueSize === undefined ? DEFAULTS.maxValueSize : positiveInteger(options.maxValueSize, 'maxValueSize');
-    const transport = options.transport ?? nodeTransport;
-    const seen = new Set<string>();
-    this.servers = list.map((input) => {
-      const address = parseServer(input);
-      const name = formatAddress(address.host, address.port);
-      if (seen.has(name)) throw new MemcacheError(ErrorCode.BAD_CONFIG, `server ${name} is listed twice`);
-      seen.add(name);
-      const connection = new Connection({
-        host: address.host,
-        port: address.port,
-        timeout,
-        connectTimeout,
-        keepAliveDelay,
-        maxValueSize,
-        transport,
-      });
-      return { address, name, connection };
-    });
-    if (this.servers.length > 1) {
-      throw new MemcacheError(ErrorCode.BAD_CONFIG, 'groups of more than one server are not supported yet');
+    const number = (name: keyof typeof DEFAULTS, check: (v: unknown, n: string) => number): number =>
+      options[name] === undefined ? DEFAULTS[name] : check(options[name], name);
+    const timeout = number('timeout', milliseconds);
+    const connectTimeout = number('connectTimeout', milliseconds);
+    const keepAliveDelay = number('keepAliveDelay', milliseconds);
+    const maxValueSize = number('maxValueSize', positiveInteger);
+    const connections = number('connections', positiveInteger);
+    const maxQueueSize = number('maxQueueSize', positiveInteger);
+    const retryDelay = number('retryDelay', milliseconds);
+    const maxRetryDelay = number('maxRetryDelay', milliseconds);
+    this.failureLimit = number('failureLimit', positiveInteger);
+    const failover = options.failover ?? 'fail';
+    if (failover !== 'fail' && failover !== 'eject') {
+      throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown failover "${String(failover)}"; use 'fail' or 'eject'`);
     }
+    this.failover = failover;
+    const transport = options.transport ?? nodeTransport;
+    this.ring = new Ring(list, { distribution: options.distribution });
+    this.pools = this.ring.servers.map(
+      (server) =>
+        new Pool(
+          {
+            host: server.host,
+            port: server.port,
+            timeout,
+            connectTimeout,
+            keepAliveDelay,
+            maxValueSize,
+            transport,
+            connections,
+            maxQueueSize,
+            retryDelay,
+            maxRetryDelay,
+          },
+          this,
+        ),
+    );
   }
 
   /** host:port of every server, in configured order. */
   get serverNames(): string[] {
-    return this.servers.map((s) => s.name);
+    return this.pools.map((pool) => pool.address);
   }
 
-  /** host:port of the server that holds `key`. */
-  serverFor(key: string): string {
-    return this.pick(key).name;
+  /** host:port of the server that holds `key` now (ejected servers excluded), or null if none is left. */
+  serverFor(key: string): string | null {
+    checkKey(key);
+    const index = this.ring.pick(key);
+    return index < 0 ? null : this.pools[index]!.address;
   }
 
   // ---- reads ----
@@ -130,18 +186,49 @@ export class Group {
     return this.dispatch(op, options);
   }
 
-  /** Items for the keys that exist; missing keys are absent from the map. */
+  /**
+   * Items for the keys that exist; missing keys are absent from the map. Keys
+   * are grouped by server and every server is asked at once (one pipelined
+   * batch of GetKQ and a Noop each). A server that fails or is down counts
+   * as a miss for its keys; the others' hits are still returned.
+   */
   getMulti(keys: Iterable<string>, options?: CallOptions): Promise<Map<string, Item>> {
     if (typeof keys === 'string' || typeof (keys as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
       return Promise.reject(new MemcacheError(ErrorCode.BAD_ARGUMENT, 'getMulti takes an iterable of keys (an array, a Set...)'));
     }
     const list = Array.isArray(keys) ? (keys as string[]) : Array.from(keys);
-    if (list.length === 0) return Promise.resolve(new Map());
-    const op = new Operation(Kind.GetMulti, Opcode.GetKQ);
-    op.keys = list;
-    op.key = list[0]!;
-    op.result = new Map<string, Item>();
-    return this.dispatch(op, options);
+    const result = new Map<string, Item>();
+    if (list.length === 0) return Promise.resolve(result);
+    let signal: AbortSignal | undefined;
+    const buckets: string[][] = [];
+    try {
+      signal = options === undefined ? undefined : abortSignal(options.signal);
+      // All keys are checked before any server is asked: a bad key sends nothing anywhere.
+      for (let i = 0; i < list.length; i++) checkKey(list[i]);
+      if (this.pools.length === 1) buckets[0] = list;
+      else {
+        for (let i = 0; i < list.length; i++) {
+          const index = this.ring.pick(list[i]!);
+          if (index >= 0) (buckets[index] ??= []).push(list[i]!);
+        }
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.closed) return Promise.reject(clientClosed());
+    const parts: Promise<unknown>[] = [];
+    for (let index = 0; index < buckets.length; index++) {
+      const bucket = buckets[index];
+      if (bucket === undefined) continue;
+      const op = new Operation(Kind.GetMulti, Opcode.GetKQ);
+      op.keys = bucket;
+      op.key = bucket[0]!;
+      op.result = result;
+      const part = promiseOf<unknown>(op);
+      if (op.watch(signal)) this.pools[index]!.send(op);
+      parts.push(part.catch(missUnlessCallerError));
+    }
+    return Promise.all(parts).then(() => result);
   }
 
   /** Sets a new expiration and returns the item, or null on a miss. */
@@ -256,14 +343,39 @@ export class Group {
   /** Lets operations in flight settle, then closes every connection. Later calls reject with MC_ERR_CLIENT_CLOSED. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.servers.map((s) => s.connection.close()));
+    await Promise.all(this.pools.map((pool) => pool.close()));
+  }
+
+  // ---- PoolObserver: server health ----
+
+  onDown(pool: Pool, error: MemcacheError): void {
+    this.dispatchEvent(new ServerEvent('server-down', pool.address, pool.failures, error));
+    this.ejectIfDue(pool, error);
+  }
+
+  onProbeFailed(pool: Pool, error: MemcacheError): void {
+    this.ejectIfDue(pool, error);
+  }
+
+  onUp(pool: Pool): void {
+    const index = this.pools.indexOf(pool);
+    if (!this.ring.isLive(index)) {
+      this.ring.restore(index);
+      this.dispatchEvent(new ServerEvent('server-restored', pool.address, 0, undefined));
+    }
+    this.dispatchEvent(new ServerEvent('server-up', pool.address, 0, undefined));
+  }
+
+  private ejectIfDue(pool: Pool, error: MemcacheError): void {
+    // With one server there is nowhere to move its keys.
+    if (this.failover !== 'eject' || this.pools.length === 1 || pool.failures < this.failureLimit) return;
+    const index = this.pools.indexOf(pool);
+    if (!this.ring.isLive(index)) return;
+    this.ring.eject(index);
+    this.dispatchEvent(new ServerEvent('server-ejected', pool.address, pool.failures, error));
   }
 
   // ---- internals ----
-
-  private pick(_key: string): Server {
-    return this.servers[0]!;
-  }
 
   private store(opcode: number, key: string, value: Value, options: StoreOptions | undefined): Promise<boolean> {
     const op = new Operation(Kind.Store, opcode);
@@ -342,28 +454,58 @@ export class Group {
       op.fail(error as Error);
       return promise;
     }
-    if (this.closed) {
-      op.fail(new MemcacheError(ErrorCode.CLIENT_CLOSED, 'group is closed'));
-    } else if (op.watch(signal)) {
-      this.pick(op.key).connection.send(op);
-    }
+    if (this.closed) op.fail(clientClosed());
+    else if (op.watch(signal)) this.route(op);
     return promise;
+  }
+
+  /** Sends a single-key operation to the server that holds its key. */
+  private route(op: Operation): void {
+    let pool: Pool;
+    try {
+      if (this.pools.length === 1) pool = this.pools[0]!;
+      else {
+        const index = this.ring.pick(op.key);
+        if (index < 0) {
+          op.fail(new MemcacheError(ErrorCode.NO_SERVERS, 'every server of the group is ejected'));
+          return;
+        }
+        pool = this.pools[index]!;
+      }
+      // A down server fails fast, but bad input still gets its own error first.
+      if (pool.isDown) checkKey(op.key);
+    } catch (error) {
+      op.fail(error as Error);
+      return;
+    }
+    pool.send(op);
   }
 
   /** Runs one operation per server; resolves to each server's answer by host:port. */
   private async everyServer<T>(make: () => Operation): Promise<Map<string, T>> {
     const answers = await Promise.all(
-      this.servers.map((server) => {
+      this.pools.map((pool) => {
         const op = make();
         const promise = promiseOf<T>(op);
-        if (this.closed) op.fail(new MemcacheError(ErrorCode.CLIENT_CLOSED, 'group is closed'));
-        else server.connection.send(op);
+        if (this.closed) op.fail(clientClosed());
+        else pool.send(op);
         return promise;
       }),
     );
     const byServer = new Map<string, T>();
-    this.servers.forEach((server, i) => byServer.set(server.name, answers[i]!));
+    this.pools.forEach((pool, i) => byServer.set(pool.address, answers[i]!));
     return byServer;
+  }
+}
+
+function clientClosed(): MemcacheError {
+  return new MemcacheError(ErrorCode.CLIENT_CLOSED, 'group is closed');
+}
+
+/** In a multi-get, a server's failure makes its keys misses; the caller's own doing still rejects. */
+function missUnlessCallerError(error: MemcacheError): void {
+  if (error.code === ErrorCode.ABORTED || error.code === ErrorCode.CLIENT_CLOSED || error.code === ErrorCode.BAD_KEY) {
+    throw error;
   }
 }
 

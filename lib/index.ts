@@ -1,5 +1,6 @@
-export { Group } from './group.js';
+export { Group, ServerEvent } from './group.js';
 export type {
+  ServerEventType,
   CallOptions,
   ConcatOptions,
   CounterOptions,
@@ -11,8 +12,12 @@ export type {
 export { Item } from './item.js';
 export { ErrorCode, MemcacheError, isMemcacheError } from './errors.js';
 export type { MemcacheErrorOptions } from './errors.js';
-export { parseServer, DEFAULT_PORT } from './address.js';
-export type { ServerAddress, ServerInput } from './address.js';
+export { Ring } from './hash/ring.js';
+export type { Distribution, RingOptions } from './hash/ring.js';
+export { md5 } from './hash/md5.js';
+export { oneAtATime } from './hash/one-at-a-time.js';
+export { parseServer, toServer, DEFAULT_PORT } from './hash/server.js';
+export type { Server, ServerInput, ServerSpec } from './hash/server.js';
 export type { Transport, TransportEvents, TransportFactory, TransportOptions } from './net/transport.js';
 export { Opcode } from './protocol/opcodes.js';
 export { Status } from './protocol/status.js';

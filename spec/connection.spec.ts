@@ -4,6 +4,7 @@
 // crashes, stalls and refusals.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { Group, MemcacheError, type Transport, type TransportEvents } from '../lib/index.js';
 import { Opcode } from '../lib/protocol/opcodes.js';
@@ -24,6 +25,11 @@ function answer(socket: Socket, chunk: Buffer, mangle?: (reply: Buffer) => Buffe
     }
     socket.write(mangle ? mangle(reply) : reply);
   }
+}
+
+/** Resolves when the group reports a server up again (a probe got a reply). */
+function serverUp(group: Group): Promise<unknown> {
+  return once(group, 'server-up', { signal: AbortSignal.timeout(8000) });
 }
 
 async function settleTime<T>(promise: Promise<T>): Promise<{ ms: number; error: MemcacheError | undefined; value: T | undefined }> {
@@ -66,15 +72,22 @@ describe('corrupt bytes', () => {
   });
   after(() => fake.close());
 
-  it('rejects everything in flight with MC_ERR_PROTOCOL, then reconnects for the next call', async () => {
+  it('rejects everything in flight with MC_ERR_PROTOCOL, fails fast while down, then recovers', async () => {
     const group = new Group([fake.address]);
     try {
+      const up = serverUp(group);
       const results = await Promise.allSettled([group.get('a'), group.get('b'), group.set('c', 'v')]);
       for (const result of results) {
         assert.equal(result.status, 'rejected');
         assert.equal((result.reason as MemcacheError).code, 'MC_ERR_PROTOCOL');
         assert.match((result.reason as MemcacheError).message, new RegExp(fake.address));
       }
+      await assert.rejects(group.get('meanwhile'), (error: MemcacheError) => {
+        assert.equal(error.code, 'MC_ERR_SERVER_DOWN');
+        assert.equal((error.cause as MemcacheError).code, 'MC_ERR_PROTOCOL');
+        return true;
+      });
+      await up;
       assert.equal((await group.get('after'))?.text, 'after');
       assert.equal(fake.connections, 2);
     } finally {
@@ -134,6 +147,7 @@ describe('a reply that matches no request', () => {
       assert.equal(a.status, 'rejected');
       assert.equal(b.status, 'rejected');
       assert.equal((a.reason as MemcacheError).code, 'MC_ERR_PROTOCOL');
+      await serverUp(group);
       assert.equal((await group.get('fresh'))?.text, 'fresh');
     } finally {
       await group.close();
@@ -185,7 +199,9 @@ describe('operation timeout', () => {
     });
     const group = new Group([fake.address], { timeout: 150 });
     try {
+      const up = serverUp(group);
       await assert.rejects(group.get('slow'), { code: 'MC_ERR_TIMEOUT' });
+      await up;
       assert.equal((await group.get('quick'))?.text, 'quick');
       await new Promise((r) => setTimeout(r, 400));
       assert.equal((await group.get('later'))?.text, 'later');
@@ -206,7 +222,9 @@ describe('operation timeout', () => {
         assert.equal(r.error?.code, 'MC_ERR_TIMEOUT');
         assert.ok(r.ms < 1000, `settled after ${r.ms} ms`);
       }
+      const up = serverUp(group);
       server.signal('SIGCONT');
+      await up;
       assert.equal((await group.get('k'))?.text, 'v');
     } finally {
       server.signal('SIGCONT');
@@ -262,7 +280,9 @@ describe('connect failures', () => {
       await group.set('k', 'v1');
       await server.stop('SIGKILL');
       await assert.rejects(group.get('k'), (error: MemcacheError) => ['MC_ERR_CONN_CLOSED', 'MC_ERR_CONNECT'].includes(error.code));
+      const up = serverUp(group);
       await server.restart();
+      await up;
       assert.equal(await group.get('k'), null);
       assert.equal(await group.set('k', 'v2'), true);
       assert.equal((await group.get('k'))?.text, 'v2');

@@ -138,19 +138,19 @@ describe('arguments', () => {
 
 describe('servers', () => {
   const bad: [unknown, RegExp][] = [
-    ['', /host is empty/],
-    ['host:', /port "" is not a number/],
-    ['host:port', /port "port" is not a number/],
-    ['host:0', /port 0/],
-    ['host:70000', /port 70000/],
-    ['host:11211:0', /weight 0/],
+    ['', /bad host in server ""/],
+    ['host:', /bad port in server "host:"/],
+    ['host:port', /bad port in server "host:port"/],
+    ['host:0', /port out of range \(1-65535\) in server "host:0"/],
+    ['host:70000', /port out of range \(1-65535\) in server "host:70000"/],
     ['host:1:2:3', /too many ":"/],
-    ['[::1', /not closed/],
-    ['[::1]x', /unexpected "x"/],
-    ['ho st:11211', /not a host/],
-    ['a,b', /not a host/],
+    ['::1:11211', /IPv6 address in brackets/],
+    ['[::1', /unclosed "\["/],
+    ['[::1]x', /expected ":port" after "\]"/],
+    ['ho st:11211', /bad host in server "ho st:11211"/],
+    ['a,b', /bad host/],
     [42, /must be a "host:port" string/],
-    [{ host: 'h', port: 'x' }, /port x/],
+    [{ host: 'h', port: 'x' }, /port out of range/],
   ];
   for (const [input, pattern] of bad) {
     it(`refuses ${JSON.stringify(input)} with MC_ERR_BAD_SERVER`, () => {
@@ -170,6 +170,10 @@ describe('servers', () => {
   it('refuses an empty list, a duplicate and bad options with MC_ERR_BAD_CONFIG / MC_ERR_BAD_ARGUMENT', () => {
     assert.throws(() => new Group([]), rejectsWith('MC_ERR_BAD_CONFIG', /at least one server/));
     assert.throws(() => new Group(['a:1', 'a:1']), rejectsWith('MC_ERR_BAD_CONFIG', /listed twice/));
+    assert.throws(() => new Group(['h:11211:0']), rejectsWith('MC_ERR_BAD_CONFIG', /weight/));
+    assert.throws(() => new Group(['a:1'], { distribution: 'random' as never }), rejectsWith('MC_ERR_BAD_CONFIG', /unknown distribution/));
+    assert.throws(() => new Group(['a:1'], { failover: 'retry' as never }), rejectsWith('MC_ERR_BAD_CONFIG', /unknown failover/));
+    assert.throws(() => new Group(['a:1'], { connections: 0 }), rejectsWith('MC_ERR_BAD_ARGUMENT', /connections/));
     assert.throws(() => new Group(['a:1'], { timeout: 0 }), rejectsWith('MC_ERR_BAD_ARGUMENT', /timeout/));
     assert.throws(() => new Group(['a:1'], { maxValueSize: -1 }), rejectsWith('MC_ERR_BAD_ARGUMENT', /maxValueSize/));
   });
