@@ -20,7 +20,9 @@ function resetState(): void {
   state[3] = 0x10325476;
 }
 
-// One compression of `block` into `state`: the 64 steps unrolled, Int32 arithmetic throughout.
+// One compression of `block` into `state`: the 64 steps unrolled, Int32 arithmetic
+// throughout. Each step sums a + word + constant first and adds the round function
+// of b last, so only that function and the rotation wait on the previous step.
 function compress(): void {
   const x0 = block[0]!, x1 = block[1]!, x2 = block[2]!, x3 = block[3]!;
   const x4 = block[4]!, x5 = block[5]!, x6 = block[6]!, x7 = block[7]!;

@@ -1,7 +1,14 @@
 /**
  * Ring: which server holds a key, decided exactly as libmemcached decides it,
- * so memring shares a cache with PHP, pylibmc and OpenSIPS.
- * See ../../../shared/reference/distribution.md for the three distributions.
+ * so memring shares a cache with PHP, pylibmc and OpenSIPS (the three
+ * distributions are in shared/reference/distribution.md). Where libmemcached
+ * leaves a choice, memring does what it does (spec/hash/vectors shows it):
+ * - servers keep the configured order (no SORT_HOSTS);
+ * - an IPv6 host is labelled without brackets (`::1:11212-0`), as pylibmc and
+ *   PHP hand it to libmemcached;
+ * - `eject` rebuilds the continuum from the live servers, as AUTO_EJECT_HOSTS /
+ *   REMOVE_FAILED_SERVERS do; `modula` ignores ejection (hash % every server),
+ *   so a key may map to a server that is down.
  */
 
 import { ErrorCode, MemcacheError } from '../errors.js';
