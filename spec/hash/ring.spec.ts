@@ -175,6 +175,10 @@ describe('Ring: bad configuration', () => {
     throwsCode(() => new Ring('a:1' as never), ErrorCode.BAD_CONFIG);
   });
 
+  it('rejects more servers than owner indexes can hold (65536) with MC_ERR_BAD_CONFIG', () => {
+    throwsCode(() => new Ring(hosts(65537)), ErrorCode.BAD_CONFIG);
+  });
+
   it('rejects a server listed twice with MC_ERR_BAD_CONFIG, whatever the spelling', () => {
     throwsCode(() => new Ring(['a:1', 'b:1', 'a:1']), ErrorCode.BAD_CONFIG);
     throwsCode(() => new Ring(['a', 'a:11211']), ErrorCode.BAD_CONFIG);

@@ -36,6 +36,10 @@ describe('parseServer: host:port strings', () => {
     }
   });
 
+  it('rejects a spec that is not a string with MC_ERR_BAD_SERVER', () => {
+    for (const bad of [42, null, undefined]) throwsCode(() => parseServer(bad as never), ErrorCode.BAD_SERVER);
+  });
+
   it('rejects ports outside 1-65535 with MC_ERR_BAD_SERVER', () => {
     for (const bad of ['host:0', 'host:65536', 'host:99999999999']) throwsCode(() => parseServer(bad), ErrorCode.BAD_SERVER);
     assert.equal(parseServer('host:65535').port, 65535);
