@@ -71,3 +71,38 @@ export function report(title: string, rows: Measurement[], baseline?: string): v
     console.log(`| ${row.name} | ${fmt(row.nsPerOp)} | ${fmt(row.opsPerSec, 0)} |${ratio}`);
   }
 }
+
+/** Rounds of the end-to-end benchmarks (env ROUNDS). */
+export const ROUNDS = Number(process.env['ROUNDS'] ?? 7);
+
+/** Runs `ops` calls of `call` with `concurrency` workers, each awaiting its own call; resolves to `ops`. */
+export async function inFlight(concurrency: number, ops: number, call: () => Promise<unknown>): Promise<number> {
+  let left = ops;
+  const worker = async (): Promise<void> => {
+    while (left-- > 0) await call();
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return ops;
+}
+
+/**
+ * Runs the cases round-robin, so a noisy moment on a shared machine hits
+ * every case alike, and reports the median ns per operation of each. Each
+ * case resolves to the number of operations it did.
+ */
+export async function interleaved(cases: [string, () => Promise<number>][], rounds = ROUNDS): Promise<Measurement[]> {
+  for (const [, run] of cases) await run();
+  const samples = cases.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, [, run]] of cases.entries()) {
+      const start = process.hrtime.bigint();
+      const ops = await run();
+      samples[i]!.push(Number(process.hrtime.bigint() - start) / ops);
+    }
+  }
+  return cases.map(([name], i) => {
+    const sorted = samples[i]!.sort((a, b) => a - b);
+    const nsPerOp = sorted[Math.floor(sorted.length / 2)]!;
+    return { name, nsPerOp, opsPerSec: 1e9 / nsPerOp };
+  });
+}

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { Group } from '../lib/index.js';
 import { MemcachedServer } from '../spec/support/memcached.js';
-import { report, type Measurement } from './harness.js';
+import { inFlight, interleaved, report, ROUNDS } from './harness.js';
 
 const require = createRequire(import.meta.url);
 const memjs = require('memjs') as {
@@ -21,16 +21,6 @@ const IN_FLIGHT = Number(process.env['IN_FLIGHT'] ?? 64);
 const OPS = Number(process.env['OPS'] ?? 100_000);
 const KEY = 'bench:throughput:key';
 const VALUE = 'v'.repeat(100);
-
-/** Runs `ops` calls of `call` with `IN_FLIGHT` workers, each awaiting its own call. */
-async function inFlight(ops: number, call: () => Promise<unknown>): Promise<number> {
-  let left = ops;
-  const worker = async (): Promise<void> => {
-    while (left-- > 0) await call();
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return ops;
-}
 
 function getFrame(key: string, opaque: number): Buffer {
   const k = Buffer.from(key);
@@ -89,40 +79,17 @@ const group = new Group([server.address]);
 const client = memjs.Client.create(server.address, { logger: { log() {} } });
 await group.set(KEY, VALUE);
 
-const ROUNDS = Number(process.env['ROUNDS'] ?? 7);
-
-/**
- * Runs the cases round-robin, so a noisy moment on a shared machine hits
- * every case alike, and reports the median ops/s of each.
- */
-async function interleaved(cases: [string, () => Promise<number>][]): Promise<Measurement[]> {
-  for (const [, run] of cases) await run();
-  const samples = cases.map(() => [] as number[]);
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [i, [, run]] of cases.entries()) {
-      const start = process.hrtime.bigint();
-      const ops = await run();
-      samples[i]!.push(Number(process.hrtime.bigint() - start) / ops);
-    }
-  }
-  return cases.map(([name], i) => {
-    const sorted = samples[i]!.sort((a, b) => a - b);
-    const nsPerOp = sorted[Math.floor(sorted.length / 2)]!;
-    return { name, nsPerOp, opsPerSec: 1e9 / nsPerOp };
-  });
-}
-
 const gets = await interleaved([
   ['raw socket, prebuilt GET frames', () => rawGets(server.port, OPS)],
-  ['memring get', () => inFlight(OPS, () => group.get(KEY))],
-  ['memjs get', () => inFlight(OPS / 4, () => client.get(KEY))],
+  ['memring get', () => inFlight(IN_FLIGHT, OPS, () => group.get(KEY))],
+  ['memjs get', () => inFlight(IN_FLIGHT, OPS / 4, () => client.get(KEY))],
 ]);
 report(`get, 1 connection, ${IN_FLIGHT} in flight, 100-byte value (median of ${ROUNDS} interleaved rounds)`, gets, 'raw socket, prebuilt GET frames');
 report('get vs memjs', gets.slice(1), 'memjs get');
 
 const sets = await interleaved([
-  ['memring set', () => inFlight(OPS, () => group.set(KEY, VALUE))],
-  ['memjs set', () => inFlight(OPS / 4, () => client.set(KEY, VALUE))],
+  ['memring set', () => inFlight(IN_FLIGHT, OPS, () => group.set(KEY, VALUE))],
+  ['memjs set', () => inFlight(IN_FLIGHT, OPS / 4, () => client.set(KEY, VALUE))],
 ]);
 report(`set, 1 connection, ${IN_FLIGHT} in flight, 100-byte value`, sets, 'memjs set');
 

@@ -30,6 +30,16 @@ export interface ConnectionObserver {
   onFailure(connection: Connection, error: MemcacheError, idle: boolean): void;
 }
 
+/**
+ * When queued writes go out. Where the runtime has setImmediate, once per
+ * event-loop turn: the replies read from every socket in one poll phase then
+ * leave as one write per socket (with 4 servers and 64 in flight that is 14
+ * operations per write instead of 6 with a microtask). Elsewhere, once per
+ * microtask checkpoint.
+ */
+const defer: (task: () => void) => void =
+  typeof setImmediate === 'function' ? (task) => void setImmediate(task) : queueMicrotask;
+
 const IDLE = 0;
 const CONNECTING = 1;
 const OPEN = 2;
@@ -38,7 +48,7 @@ const CLOSED = 3;
 /**
  * One pipelined connection to one server.
  *
- * Operations are encoded as they arrive and written once per microtask tick;
+ * Operations are encoded as they arrive and written once per tick (see defer);
  * any number may be in flight. Replies come back in order, so the in-flight
  * operations form a FIFO (linked through `Operation.next`) and each reply must
  * carry the head's opaque: anything else means the stream is out of step, and
@@ -111,7 +121,7 @@ export class Connection implements TransportEvents, FrameHandler {
     if (this.timer === null) this.arm(this.options.timeout);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(this.flushTask);
+      defer(this.flushTask);
     }
     if (this.state === IDLE) this.connect();
   }

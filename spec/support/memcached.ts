@@ -51,6 +51,8 @@ export interface MemcachedOptions {
   env?: NodeJS.ProcessEnv;
   /** Reuse this port (restarts). */
   port?: number;
+  /** Pin the server to this CPU (benchmarks: servers on one core, the client on the other). */
+  cpu?: number;
 }
 
 export class MemcachedServer {
@@ -81,7 +83,9 @@ export class MemcachedServer {
   private async launch(): Promise<void> {
     const args = ['-l', this.host, '-p', String(this.port), '-U', '0', '-t', '2', '-m', '64', ...(this.options.args ?? [])];
     if (process.getuid?.() === 0) args.push('-u', 'root');
-    const child = spawn('memcached', args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.options.env } });
+    const [command, argv] =
+      this.options.cpu === undefined ? ['memcached', args] : ['taskset', ['-c', String(this.options.cpu), 'memcached', ...args]];
+    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.options.env } });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     running.add(child);
