@@ -51,7 +51,14 @@ const multi = await interleaved([
   ['memcached (3rd-Eden) getMulti', () => sequentialBatches(thirdEdenGetMulti, BATCHES / 5)],
 ]);
 console.log(`\n(keys per second = 1e9 / ns per key; median of ${ROUNDS} interleaved rounds)`);
-report('getMulti of 100 keys over 4 servers, ns per key', multi, 'memcached (3rd-Eden) getMulti');
+report('getMulti of 100 keys over 4 servers, one call at a time, ns per key', multi, 'memcached (3rd-Eden) getMulti');
+
+const CONCURRENT = 8;
+const concurrent = await interleaved([
+  [`memring getMulti, ${CONCURRENT} calls in flight`, () => inFlight(CONCURRENT, BATCHES, () => group.getMulti(keys)).then((n) => n * keys.length)],
+  [`memcached (3rd-Eden) getMulti, ${CONCURRENT} calls in flight`, () => inFlight(CONCURRENT, BATCHES / 5, thirdEdenGetMulti).then((n) => n * keys.length)],
+]);
+report(`getMulti of 100 keys over 4 servers, ${CONCURRENT} calls in flight, ns per key`, concurrent, `memcached (3rd-Eden) getMulti, ${CONCURRENT} calls in flight`);
 
 const one = new Group([addresses[0]!]);
 await one.set('bench:one', VALUE);
@@ -63,6 +70,18 @@ const rates = await interleaved([
   ['get, 4 servers, 64 in flight', () => inFlight(64, OPS, () => group.get(spread[n++ & 1023]!))],
 ]);
 report('64 in flight: 1 server against 4 (ratio near 1 = servers cost nothing per operation)', rates, 'get, 1 server, 64 in flight');
+
+// Connections per server: is one pipelined connection the fastest?
+const pools = [1, 2, 4].map((connections) => ({ connections, group: new Group([addresses[0]!], { connections }) }));
+for (const { group: g } of pools) await g.set('bench:one', VALUE);
+const byConnections = await interleaved(
+  pools.map(({ connections, group: g }): [string, () => Promise<number>] => [
+    `get, 1 server, ${connections} connection${connections > 1 ? 's' : ''}, 64 in flight`,
+    () => inFlight(64, OPS, () => g.get('bench:one')),
+  ]),
+);
+report('connections per server (the default is 1)', byConnections, 'get, 1 server, 1 connection, 64 in flight');
+for (const { group: g } of pools) await g.close();
 
 thirdEden.end();
 await one.close();

@@ -170,7 +170,12 @@ export class Group extends EventTarget implements PoolObserver {
     return this.pools.map((pool) => pool.address);
   }
 
-  /** host:port of the server that holds `key` now (ejected servers excluded), or null if none is left. */
+  /**
+   * host:port of the server that holds `key` now, or null when every server
+   * is ejected. In `ketama` and `libmemcached-consistent` ejected servers are
+   * skipped; in `modula`, as in libmemcached, a key stays on its own server
+   * even when that server is down.
+   */
   serverFor(key: string): string | null {
     checkKey(key);
     const index = this.ring.pick(key);

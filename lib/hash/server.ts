@@ -32,8 +32,8 @@ export interface Server {
   readonly address: string;
 }
 
-// No whitespace, control characters, brackets or slashes.
-const HOST_CHARS = /^[^\s\x00-\x1f\x7f[\]/]+$/;
+// No whitespace, control characters, brackets, slashes, or the separators of lists and URLs.
+const HOST_CHARS = /^[^\s\x00-\x1f\x7f[\]/,@?#]+$/;
 // A host holding ':' must be an IPv6 address (optionally with a %zone), not "host:port".
 const IPV6 = /^[0-9a-fA-F:.]+(%[\w.-]+)?$/;
 const DIGITS = /^[0-9]{1,10}$/;
