@@ -13,7 +13,7 @@ type HashRingConstructor = new (servers: string[], algorithm?: string, options?:
 const HashRing = createRequire(import.meta.url)('hashring') as HashRingConstructor;
 
 // Not port 11211: hashring always writes host:port in its labels, libmemcached omits the default port.
-const servers = (count: number): string[] => Array.from({ length: count }, (_, i) => `10.0.${i >> 8}.${i & 0xff}:31001`);
+const servers = (count: number): string[] => Array.from({ length: count }, (_, i) => `127.0.${i >> 8}.${i & 0xff}:31001`);
 
 // Keys of exactly 20 ASCII bytes.
 function keys(count: number): string[] {
