@@ -29,6 +29,21 @@ export interface TransportOptions {
   port: number;
   /** TCP keep-alive probe delay in ms, so dead peers are noticed on idle connections. */
   keepAliveDelay: number;
+  /** Encrypt the connection; undefined means plain TCP. Certificates are verified unless told otherwise. */
+  tls?: TlsOptions | undefined;
+}
+
+/** TLS settings, as node:tls understands them (PEM strings or bytes). */
+export interface TlsOptions {
+  /** Trusted CA certificates; default: the runtime's store. */
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[] | undefined;
+  /** Client certificate and key, for servers that ask for one. */
+  cert?: string | Uint8Array | undefined;
+  key?: string | Uint8Array | undefined;
+  /** Name the server's certificate must carry; default: the host. */
+  servername?: string | undefined;
+  /** Default true. false accepts any certificate: for tests only. */
+  rejectUnauthorized?: boolean | undefined;
 }
 
 export type TransportFactory = (options: TransportOptions, events: TransportEvents) => Transport;
