@@ -279,15 +279,7 @@ export class Group extends EventTarget implements PoolObserver {
   delete(key: string, options?: DeleteOptions): Promise<boolean> {
     const op = new Operation(Kind.Delete, Opcode.Delete);
     op.key = key;
-    if (options !== undefined) {
-      try {
-        optionsObject(options, 'options');
-        if (options.cas !== undefined) setCas(op, options.cas);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    return this.dispatch(op, options);
+    return this.dispatchWithCas(op, options);
   }
 
   /** Sets a new expiration; false if the key does not exist. */
@@ -403,6 +395,11 @@ export class Group extends EventTarget implements PoolObserver {
     const op = new Operation(Kind.Concat, opcode);
     op.key = key;
     op.value = value;
+    return this.dispatchWithCas(op, options);
+  }
+
+  /** Dispatches an operation whose only option (besides the signal) is a CAS condition. */
+  private dispatchWithCas<T>(op: Operation, options: (CallOptions & { cas?: bigint }) | undefined): Promise<T> {
     if (options !== undefined) {
       try {
         optionsObject(options, 'options');

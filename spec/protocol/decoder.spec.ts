@@ -5,78 +5,10 @@ import { ErrorCode, MemcacheError } from '../../lib/errors.js';
 import { ResponseDecoder, type FrameHandler } from '../../lib/protocol/decoder.js';
 import { Opcode } from '../../lib/protocol/opcodes.js';
 import { Status } from '../../lib/protocol/status.js';
+import { concat, flagsOf, hex, reply, u64, utf8 } from '../support/frames.js';
 
 // ---- helpers -----------------------------------------------------------------
 
-function hex(text: string): Uint8Array {
-  const digits = text.replace(/\s+/g, '');
-  const out = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const c of chunks) length += c.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-interface Reply {
-  opcode: number;
-  status?: number;
-  opaque?: number;
-  casHi?: number;
-  casLo?: number;
-  dataType?: number;
-  extras?: Uint8Array;
-  key?: Uint8Array;
-  value?: Uint8Array;
-}
-
-/** An independent response encoder, from the frame table in protocol.md. */
-function reply(r: Reply): Uint8Array {
-  const key = r.key ?? new Uint8Array(0);
-  const extras = r.extras ?? new Uint8Array(0);
-  const value = r.value ?? new Uint8Array(0);
-  const out = new Uint8Array(24 + extras.length + key.length + value.length);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, 0x81);
-  view.setUint8(1, r.opcode);
-  view.setUint16(2, key.length);
-  view.setUint8(4, extras.length);
-  view.setUint8(5, r.dataType ?? 0);
-  view.setUint16(6, r.status ?? 0);
-  view.setUint32(8, extras.length + key.length + value.length);
-  view.setUint32(12, r.opaque ?? 0);
-  view.setUint32(16, r.casHi ?? 0);
-  view.setUint32(20, r.casLo ?? 0);
-  out.set(extras, 24);
-  out.set(key, 24 + extras.length);
-  out.set(value, 24 + extras.length + key.length);
-  return out;
-}
-
-const flagsOf = (flags: number): Uint8Array => {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, flags);
-  return out;
-};
-
-const u64 = (n: bigint): Uint8Array => {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, n);
-  return out;
-};
-
-/** What a handler can see of one frame, read during onFrame. */
 interface Seen {
   opcode: number;
   status: number;

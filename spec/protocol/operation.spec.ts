@@ -8,68 +8,11 @@ import { Opcode, opcodeName } from '../../lib/protocol/opcodes.js';
 import { Kind, Operation, applyReply, encodeOperation, promiseOf } from '../../lib/protocol/operation.js';
 import { Status, describeStatus } from '../../lib/protocol/status.js';
 import { RequestWriter } from '../../lib/protocol/writer.js';
+import { concat, flagsOf, reply, u64, utf8, type FrameFields } from '../support/frames.js';
 
 // ---- helpers -----------------------------------------------------------------
 
 const SERVER = 'cache-1.example:11211';
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const c of chunks) length += c.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-interface Reply {
-  opcode: number;
-  status?: number;
-  opaque?: number;
-  casHi?: number;
-  casLo?: number;
-  extras?: Uint8Array;
-  key?: Uint8Array;
-  value?: Uint8Array;
-}
-
-/** A response frame built by hand from the table in protocol.md. */
-function reply(r: Reply): Uint8Array {
-  const key = r.key ?? new Uint8Array(0);
-  const extras = r.extras ?? new Uint8Array(0);
-  const value = r.value ?? new Uint8Array(0);
-  const out = new Uint8Array(24 + extras.length + key.length + value.length);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, 0x81);
-  view.setUint8(1, r.opcode);
-  view.setUint16(2, key.length);
-  view.setUint8(4, extras.length);
-  view.setUint16(6, r.status ?? 0);
-  view.setUint32(8, extras.length + key.length + value.length);
-  view.setUint32(12, r.opaque ?? 0);
-  view.setUint32(16, r.casHi ?? 0);
-  view.setUint32(20, r.casLo ?? 0);
-  out.set(extras, 24);
-  out.set(key, 24 + extras.length);
-  out.set(value, 24 + extras.length + key.length);
-  return out;
-}
-
-const flagsOf = (flags: number): Uint8Array => {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, flags);
-  return out;
-};
-
-const u64 = (n: bigint): Uint8Array => {
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, n);
-  return out;
-};
 
 type Settlement = { value: unknown } | { error: unknown } | 'pending';
 
@@ -162,7 +105,7 @@ interface KindCase {
 }
 
 const hitValue = utf8('stored value');
-const okReply = (opcode: number, body: Omit<Reply, 'opcode'> = {}) => (status: number) =>
+const okReply = (opcode: number, body: Omit<FrameFields, 'opcode'> = {}) => (status: number) =>
   status === Status.Ok ? reply({ opcode, opaque: 1, ...body }) : reply({ opcode, status, opaque: 1, value: utf8(describeStatus(status)) });
 
 const isItem = (value: unknown): void => {

@@ -4,68 +4,17 @@ import assert from 'node:assert/strict';
 import { ErrorCode, MemcacheError } from '../../lib/errors.js';
 import { Opcode } from '../../lib/protocol/opcodes.js';
 import { OUT_OF_LINE_VALUE, RequestWriter } from '../../lib/protocol/writer.js';
+import { concat, hex, request, utf8, type FrameFields } from '../support/frames.js';
 
 // ---- helpers -----------------------------------------------------------------
 
 /** Bytes from hex text; spaces and line breaks are for reading only. */
-function hex(text: string): Uint8Array {
-  const digits = text.replace(/\s+/g, '');
-  const out = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const c of chunks) length += c.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-/** Everything the writer has committed, as one byte string, and the writer emptied. */
 function take(writer: RequestWriter): Uint8Array {
   const out = concat(writer.drain());
   writer.drained();
   return out;
 }
 
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-interface Request {
-  opcode: number;
-  key?: Uint8Array;
-  extras?: Uint8Array;
-  value?: Uint8Array;
-  opaque?: number;
-  casHi?: number;
-  casLo?: number;
-}
-
-/** An independent request encoder, written from the table in protocol.md, with DataView. */
-function request(r: Request): Uint8Array {
-  const key = r.key ?? new Uint8Array(0);
-  const extras = r.extras ?? new Uint8Array(0);
-  const value = r.value ?? new Uint8Array(0);
-  const out = new Uint8Array(24 + extras.length + key.length + value.length);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, 0x80);
-  view.setUint8(1, r.opcode);
-  view.setUint16(2, key.length);
-  view.setUint8(4, extras.length);
-  view.setUint32(8, extras.length + key.length + value.length);
-  view.setUint32(12, r.opaque ?? 0);
-  view.setUint32(16, r.casHi ?? 0);
-  view.setUint32(20, r.casLo ?? 0);
-  out.set(extras, 24);
-  out.set(key, 24 + extras.length);
-  out.set(value, 24 + extras.length + key.length);
-  return out;
-}
 
 function u32s(...values: number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
@@ -333,7 +282,7 @@ describe('RequestWriter: every opcode memcached 1.6 answers', () => {
   const key = utf8('key');
   const value = utf8('val');
   // One writer call per opcode, and the bytes protocol.md says it must produce.
-  const cases: [number, (w: RequestWriter, opaque: number) => void, Request][] = [
+  const cases: [number, (w: RequestWriter, opaque: number) => void, FrameFields][] = [
     [Opcode.Get, (w, o) => w.keyOnly(Opcode.Get, 'key', o), { opcode: Opcode.Get, key }],
     [Opcode.GetQ, (w, o) => w.keyOnly(Opcode.GetQ, 'key', o), { opcode: Opcode.GetQ, key }],
     [Opcode.GetK, (w, o) => w.keyOnly(Opcode.GetK, 'key', o), { opcode: Opcode.GetK, key }],
@@ -341,28 +290,28 @@ describe('RequestWriter: every opcode memcached 1.6 answers', () => {
     [Opcode.Delete, (w, o) => w.keyOnly(Opcode.Delete, 'key', o, 0, 9), { opcode: Opcode.Delete, key, casLo: 9 }],
     [Opcode.DeleteQ, (w, o) => w.keyOnly(Opcode.DeleteQ, 'key', o), { opcode: Opcode.DeleteQ, key }],
     ...[Opcode.Set, Opcode.Add, Opcode.Replace, Opcode.SetQ, Opcode.AddQ, Opcode.ReplaceQ].map(
-      (op): [number, (w: RequestWriter, opaque: number) => void, Request] => [
+      (op): [number, (w: RequestWriter, opaque: number) => void, FrameFields] => [
         op,
         (w, o) => w.store(op, 'key', 'val', 5, 6, o, 0, 1),
         { opcode: op, extras: u32s(5, 6), key, value, casLo: 1 },
       ],
     ),
     ...[Opcode.Append, Opcode.Prepend, Opcode.AppendQ, Opcode.PrependQ].map(
-      (op): [number, (w: RequestWriter, opaque: number) => void, Request] => [
+      (op): [number, (w: RequestWriter, opaque: number) => void, FrameFields] => [
         op,
         (w, o) => w.concat(op, 'key', value, o),
         { opcode: op, key, value },
       ],
     ),
     ...[Opcode.Increment, Opcode.Decrement, Opcode.IncrementQ, Opcode.DecrementQ].map(
-      (op): [number, (w: RequestWriter, opaque: number) => void, Request] => [
+      (op): [number, (w: RequestWriter, opaque: number) => void, FrameFields] => [
         op,
         (w, o) => w.counter(op, 'key', 3, 4, 5, o),
         { opcode: op, extras: counterExtras(3n, 4n, 5), key },
       ],
     ),
     ...[Opcode.Touch, Opcode.GAT, Opcode.GATQ, Opcode.GATK, Opcode.GATKQ].map(
-      (op): [number, (w: RequestWriter, opaque: number) => void, Request] => [
+      (op): [number, (w: RequestWriter, opaque: number) => void, FrameFields] => [
         op,
         (w, o) => w.touch(op, 'key', 77, o),
         { opcode: op, extras: u32s(77), key },
@@ -372,7 +321,7 @@ describe('RequestWriter: every opcode memcached 1.6 answers', () => {
     [Opcode.FlushQ, (w, o) => w.flush(Opcode.FlushQ, 0, o), { opcode: Opcode.FlushQ }],
     [Opcode.Stat, (w, o) => w.stat('slabs', o), { opcode: Opcode.Stat, key: utf8('slabs') }],
     ...[Opcode.Quit, Opcode.QuitQ, Opcode.Noop, Opcode.Version, Opcode.SaslListMechs].map(
-      (op): [number, (w: RequestWriter, opaque: number) => void, Request] => [
+      (op): [number, (w: RequestWriter, opaque: number) => void, FrameFields] => [
         op,
         (w, o) => w.empty(op, o),
         { opcode: op },

@@ -1,6 +1,7 @@
 // A scripted TCP server for what a real memcached will not do: garbage bytes,
 // half frames, stalls, unmatched replies. Never used for what a real server decides.
 import { createServer, type Server, type Socket } from 'node:net';
+import { frame } from './frames.js';
 
 export interface FakeServer {
   address: string;
@@ -53,22 +54,9 @@ export function responseFrame(fields: {
   cas?: bigint;
   magic?: number;
 }): Buffer {
-  const key = fields.key ?? new Uint8Array(0);
-  const extras = fields.extras ?? new Uint8Array(0);
-  const value = fields.value ?? new Uint8Array(0);
-  const frame = Buffer.alloc(24 + extras.length + key.length + value.length);
-  frame[0] = fields.magic ?? 0x81;
-  frame[1] = fields.opcode;
-  frame.writeUInt16BE(key.length, 2);
-  frame[4] = extras.length;
-  frame.writeUInt16BE(fields.status ?? 0, 6);
-  frame.writeUInt32BE(extras.length + key.length + value.length, 8);
-  frame.writeUInt32BE(fields.opaque, 12);
-  frame.writeBigUInt64BE(fields.cas ?? 0n, 16);
-  Buffer.from(extras).copy(frame, 24);
-  Buffer.from(key).copy(frame, 24 + extras.length);
-  Buffer.from(value).copy(frame, 24 + extras.length + key.length);
-  return frame;
+  const cas = fields.cas ?? 0n;
+  const bytes = frame(fields.magic ?? 0x81, { ...fields, casHi: Number(cas >> 32n), casLo: Number(cas & 0xffffffffn) });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Splits a stream of request bytes into frames (header fields + body). */
