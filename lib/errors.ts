@@ -36,6 +36,8 @@ export const ErrorCode = {
   NOT_NUMERIC: 'MC_ERR_NOT_NUMERIC',
   /** Authentication failed or is required (status 0x20). */
   AUTH: 'MC_ERR_AUTH',
+  /** The TLS handshake failed: unknown CA, name mismatch, expired certificate, not a TLS server... */
+  TLS: 'MC_ERR_TLS',
   /** Any other error status from the server; `status` holds it. */
   SERVER: 'MC_ERR_SERVER',
   /** Too many operations queued for one server. */

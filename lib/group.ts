@@ -4,7 +4,8 @@ import type { ServerInput } from './hash/server.js';
 import type { Item } from './item.js';
 import { nodeTransport } from './net/node-transport.js';
 import { Pool, type PoolObserver } from './net/pool.js';
-import type { TransportFactory } from './net/transport.js';
+import type { SaslCredentials } from './net/connection.js';
+import type { TlsOptions, TransportFactory } from './net/transport.js';
 import { Opcode } from './protocol/opcodes.js';
 import { Kind, NO_CREATE, Operation, promiseOf } from './protocol/operation.js';
 import { checkKey } from './protocol/writer.js';
@@ -41,6 +42,17 @@ export interface GroupOptions {
   retryDelay?: number;
   /** Cap on the probe delay, in ms. Default 2000. */
   maxRetryDelay?: number;
+  /**
+   * SASL PLAIN credentials (`memcached -S`). Every new connection, reconnects
+   * included, authenticates before anything else is sent on it.
+   */
+  sasl?: SaslCredentials;
+  /**
+   * TLS (`memcached -Z`): `true` for the runtime's trusted CAs, or settings
+   * (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). Certificates
+   * are verified unless `rejectUnauthorized: false`.
+   */
+  tls?: TlsOptions | true;
 }
 
 /** Per-call options every operation takes. */
@@ -143,6 +155,8 @@ export class Group extends EventTarget implements PoolObserver {
     }
     this.failover = failover;
     const transport = options.transport ?? nodeTransport;
+    const sasl = checkSasl(options.sasl);
+    const tls = checkTls(options.tls);
     this.ring = new Ring(list, { distribution: options.distribution });
     this.pools = this.ring.servers.map(
       (server) =>
@@ -159,6 +173,8 @@ export class Group extends EventTarget implements PoolObserver {
             maxQueueSize,
             retryDelay,
             maxRetryDelay,
+            sasl,
+            tls,
           },
           this,
         ),
@@ -498,6 +514,26 @@ export class Group extends EventTarget implements PoolObserver {
     this.pools.forEach((pool, i) => byServer.set(pool.address, answers[i]!));
     return byServer;
   }
+}
+
+function checkSasl(sasl: unknown): SaslCredentials | undefined {
+  if (sasl === undefined) return undefined;
+  const { username, password } = (sasl ?? {}) as Partial<SaslCredentials>;
+  if (typeof username !== 'string' || username === '' || typeof password !== 'string') {
+    // Never echo what was given: it may hold the password.
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, 'sasl must be { username: non-empty string, password: string }');
+  }
+  if (username.includes('\0') || password.includes('\0')) {
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, 'sasl username and password cannot hold a NUL character');
+  }
+  return { username, password };
+}
+
+function checkTls(tls: unknown): TlsOptions | undefined {
+  if (tls === undefined || tls === false) return undefined;
+  if (tls === true) return {};
+  if (typeof tls !== 'object' || tls === null) throw new MemcacheError(ErrorCode.BAD_CONFIG, 'tls must be true or an object');
+  return tls as TlsOptions;
 }
 
 function clientClosed(): MemcacheError {

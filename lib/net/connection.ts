@@ -2,8 +2,9 @@ import { ErrorCode, MemcacheError } from '../errors.js';
 import { ResponseDecoder, type FrameHandler } from '../protocol/decoder.js';
 import { Opcode, opcodeName } from '../protocol/opcodes.js';
 import { Kind, type Operation, applyReply, encodeOperation } from '../protocol/operation.js';
+import { Status, describeStatus } from '../protocol/status.js';
 import { RequestWriter } from '../protocol/writer.js';
-import type { Transport, TransportEvents, TransportFactory } from './transport.js';
+import type { TlsOptions, Transport, TransportEvents, TransportFactory } from './transport.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -16,8 +17,17 @@ export interface ConnectionOptions {
   /** Largest value accepted, in bytes. */
   maxValueSize: number;
   transport: TransportFactory;
+  /** Encrypt the connection. */
+  tls?: TlsOptions | undefined;
+  /** Authenticate every new connection with SASL PLAIN before anything else is sent. */
+  sasl?: SaslCredentials | undefined;
   /** Told when the connection opens and when it fails (the pool's failover hooks). */
   observer?: ConnectionObserver | undefined;
+}
+
+export interface SaslCredentials {
+  username: string;
+  password: string;
 }
 
 export interface ConnectionObserver {
@@ -66,6 +76,10 @@ export class Connection implements TransportEvents, FrameHandler {
 
   private state = IDLE;
   private closing = false;
+  /** Socket open, SASL reply awaited: still connecting as far as callers and timers go. */
+  private authenticating = false;
+  /** The SASL PLAIN request, built once: it goes out ahead of every queued frame. */
+  private readonly authFrame: Uint8Array | null = null;
   private transport: Transport | null = null;
   private readonly writer: RequestWriter;
   private readonly decoder: ResponseDecoder;
@@ -83,6 +97,12 @@ export class Connection implements TransportEvents, FrameHandler {
   constructor(private readonly options: ConnectionOptions) {
     this.address = formatAddress(options.host, options.port);
     this.writer = new RequestWriter(options.maxValueSize);
+    if (options.sasl !== undefined) {
+      const { username, password } = options.sasl;
+      const auth = new RequestWriter();
+      auth.sasl(Opcode.SaslAuth, 'PLAIN', new TextEncoder().encode(`\0${username}\0${password}`), 0);
+      this.authFrame = auth.drain()[0]!.slice();
+    }
     // A reply announcing more than the largest value (plus room for key and extras) is corrupt:
     // refuse it rather than allocate what the header claims.
     this.decoder = new ResponseDecoder(this, options.maxValueSize + 64 * 1024);
@@ -147,10 +167,13 @@ export class Connection implements TransportEvents, FrameHandler {
   // ---- transport events ----
 
   onOpen(): void {
-    this.state = OPEN;
-    if (this.inFlight === 0) this.transport!.unref();
-    this.flush();
-    this.options.observer?.onOpen(this);
+    if (this.authFrame !== null) {
+      // memcached -S answers anything sent before authentication with an error and a close.
+      this.authenticating = true;
+      this.transport!.write([this.authFrame]);
+      return;
+    }
+    this.opened();
   }
 
   onData(chunk: Uint8Array): void {
@@ -167,6 +190,8 @@ export class Connection implements TransportEvents, FrameHandler {
 
   onClose(error: Error | undefined): void {
     this.transport = null;
+    // A transport's own typed error (a TLS verification failure) is kept as it is.
+    if (error instanceof MemcacheError) return this.fail(withServer(error, this.address));
     const connecting = this.state === CONNECTING;
     const text = error === undefined ? 'server closed the connection' : error.message;
     this.fail(
@@ -180,6 +205,7 @@ export class Connection implements TransportEvents, FrameHandler {
 
   /** One reply frame, for the operation at the head of the FIFO. */
   onFrame(frame: ResponseDecoder): void {
+    if (this.authenticating) return this.onAuthReply(frame);
     const op = this.head;
     if (op === null || frame.opaque < op.opaque || frame.opaque > op.lastOpaque || !expectedOpcode(op, frame)) {
       throw new MemcacheError(
@@ -201,13 +227,43 @@ export class Connection implements TransportEvents, FrameHandler {
 
   // ---- internals ----
 
+  /** Connected (and authenticated): the queued frames go out. */
+  private opened(): void {
+    this.state = OPEN;
+    if (this.inFlight === 0) this.transport!.unref();
+    this.flush();
+    this.options.observer?.onOpen(this);
+  }
+
+  private onAuthReply(frame: ResponseDecoder): void {
+    if (frame.opcode !== Opcode.SaslAuth || frame.opaque !== 0) {
+      throw new MemcacheError(ErrorCode.PROTOCOL, `${opcodeName(frame.opcode)} reply while authenticating`);
+    }
+    this.authenticating = false;
+    if (frame.status === Status.Ok) return this.opened();
+    // The username helps an operator; the password never appears anywhere.
+    const user = JSON.stringify(this.options.sasl!.username);
+    throw new MemcacheError(
+      ErrorCode.AUTH,
+      frame.status === Status.AuthError
+        ? `SASL PLAIN authentication failed for user ${user}`
+        : `SASL PLAIN authentication for user ${user} got ${describeStatus(frame.status)}`,
+      { status: frame.status },
+    );
+  }
+
   private connect(): void {
     this.state = CONNECTING;
     this.connectDeadline = Date.now() + this.options.connectTimeout;
     this.rearm();
     try {
       this.transport = this.options.transport(
-        { host: this.options.host, port: this.options.port, keepAliveDelay: this.options.keepAliveDelay },
+        {
+          host: this.options.host,
+          port: this.options.port,
+          keepAliveDelay: this.options.keepAliveDelay,
+          tls: this.options.tls,
+        },
         this,
       );
     } catch (error) {
@@ -246,9 +302,8 @@ export class Connection implements TransportEvents, FrameHandler {
     if (this.state === CONNECTING) {
       if (now >= this.connectDeadline || (head !== null && now >= head.deadline)) {
         const limit = Math.min(this.options.connectTimeout, this.options.timeout);
-        this.fail(
-          new MemcacheError(ErrorCode.CONNECT_TIMEOUT, `not connected within ${limit} ms`, { server: this.address }),
-        );
+        const what = this.authenticating ? 'not authenticated' : 'not connected';
+        this.fail(new MemcacheError(ErrorCode.CONNECT_TIMEOUT, `${what} within ${limit} ms`, { server: this.address }));
         return;
       }
       this.rearm();
@@ -276,6 +331,7 @@ export class Connection implements TransportEvents, FrameHandler {
     transport?.close();
     this.decoder.reset();
     this.writer.discard();
+    this.authenticating = false;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     let op = this.head;

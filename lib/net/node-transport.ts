@@ -1,7 +1,12 @@
-import { connect, type Socket } from 'node:net';
-import type { Transport, TransportEvents, TransportFactory, TransportOptions } from './transport.js';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { ErrorCode, MemcacheError } from '../errors.js';
+import type { TlsOptions, Transport, TransportEvents, TransportFactory, TransportOptions } from './transport.js';
 
-/** A plain TCP socket from `node:net` (Node, and Bun and Deno through their Node compatibility). */
+/**
+ * A TCP socket from `node:net`, or a TLS one from `node:tls` when
+ * `options.tls` is set (Node, and Bun and Deno through their Node compatibility).
+ */
 export const nodeTransport: TransportFactory = (options: TransportOptions, events: TransportEvents): Transport =>
   new NodeTransport(options, events);
 
@@ -10,15 +15,12 @@ class NodeTransport implements Transport {
   private closed = false;
 
   constructor(options: TransportOptions, events: TransportEvents) {
-    const socket = connect({
-      host: options.host,
-      port: options.port,
-      noDelay: true,
-      keepAlive: true,
-      keepAliveInitialDelay: options.keepAliveDelay,
-    });
+    const tls = options.tls;
+    const socket = tls === undefined ? plainSocket(options) : tlsSocket(options, tls);
     this.socket = socket;
-    socket.on('connect', () => {
+    let secured = false;
+    socket.on(tls === undefined ? 'connect' : 'secureConnect', () => {
+      secured = true;
       if (!this.closed) events.onOpen();
     });
     socket.on('data', (chunk: Uint8Array) => {
@@ -28,7 +30,8 @@ class NodeTransport implements Transport {
       if (this.closed) return;
       this.closed = true;
       socket.destroy();
-      events.onClose(error);
+      // Before the handshake completes, a TLS socket's error is the handshake's (never a plaintext fallback).
+      events.onClose(tls !== undefined && !secured ? tlsError(error) : error);
     });
     socket.on('close', () => {
       if (this.closed) return;
@@ -62,4 +65,37 @@ class NodeTransport implements Transport {
   unref(): void {
     this.socket.unref();
   }
+}
+
+function plainSocket(options: TransportOptions): Socket {
+  return connect({
+    host: options.host,
+    port: options.port,
+    noDelay: true,
+    keepAlive: true,
+    keepAliveInitialDelay: options.keepAliveDelay,
+  });
+}
+
+function tlsSocket(options: TransportOptions, tls: TlsOptions): Socket {
+  const socket = connectTls({
+    host: options.host,
+    port: options.port,
+    // SNI takes a name, not an address; an address is still checked against the certificate's IP SANs.
+    servername: tls.servername ?? (isIP(options.host) === 0 ? options.host : undefined),
+    ca: tls.ca as string | string[] | undefined,
+    cert: tls.cert as string | undefined,
+    key: tls.key as string | undefined,
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  });
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, options.keepAliveDelay);
+  return socket;
+}
+
+function tlsError(error: Error): Error {
+  const code = (error as { code?: unknown }).code;
+  // Refused or unreachable is a connection failure, TLS or not.
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') return error;
+  return new MemcacheError(ErrorCode.TLS, `TLS handshake failed: ${error.message}`, { cause: error });
 }

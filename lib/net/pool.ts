@@ -151,6 +151,16 @@ export class Pool implements ConnectionObserver {
   }
 
   private downError(): MemcacheError {
+    const last = this.lastError;
+    // A rejected password or certificate is the caller's to fix: say so, not merely "down".
+    if (last !== null && (last.code === ErrorCode.AUTH || last.code === ErrorCode.TLS)) {
+      const what = last.code === ErrorCode.AUTH ? 'authentication' : 'the TLS handshake';
+      return new MemcacheError(last.code, `${what} failed; failing fast until a probe succeeds`, {
+        server: this.address,
+        status: last.status,
+        cause: last,
+      });
+    }
     return new MemcacheError(
       ErrorCode.SERVER_DOWN,
       `server is down (${this.failures} failure${this.failures === 1 ? '' : 's'} in a row); failing fast until a probe succeeds`,

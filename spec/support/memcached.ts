@@ -1,7 +1,10 @@
 // Starts real memcached processes on free loopback ports for the specs, and
 // makes sure none outlives the test process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const INSTALL_HINT =
   'memcached is not installed (or not on PATH). The specs run against a real server: ' +
@@ -53,6 +56,25 @@ export interface MemcachedOptions {
   port?: number;
   /** Pin the server to this CPU (benchmarks: servers on one core, the client on the other). */
   cpu?: number;
+  /** Require SASL PLAIN with this one user (memcached -S, a sasldb made by saslpasswd2). */
+  sasl?: { username: string; password: string };
+  /** Serve TLS only (memcached -Z) with this certificate chain and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+}
+
+/** A SASL configuration directory holding one user; returns the env memcached needs. */
+function saslConfig(username: string, password: string): NodeJS.ProcessEnv {
+  const dir = mkdtempSync(join(tmpdir(), 'memring-sasl-'));
+  const db = join(dir, 'memcached.sasldb');
+  const made = spawnSync('saslpasswd2', ['-a', 'memcached', '-f', db, '-c', '-p', username], { input: password });
+  if (made.error !== undefined || made.status !== 0) {
+    throw new Error(
+      'saslpasswd2 failed or is missing: install it with `apt-get install -y sasl2-bin` ' +
+        `(${made.error?.message ?? made.stderr.toString()})`,
+    );
+  }
+  writeFileSync(join(dir, 'memcached.conf'), `mech_list: plain\nsasldb_path: ${db}\n`);
+  return { SASL_CONF_PATH: dir };
 }
 
 export class MemcachedServer {
@@ -83,9 +105,17 @@ export class MemcachedServer {
   private async launch(): Promise<void> {
     const args = ['-l', this.host, '-p', String(this.port), '-U', '0', '-t', '2', '-m', '64', ...(this.options.args ?? [])];
     if (process.getuid?.() === 0) args.push('-u', 'root');
+    let env: NodeJS.ProcessEnv = { ...process.env, ...this.options.env };
+    if (this.options.sasl !== undefined) {
+      args.push('-S');
+      env = { ...env, ...saslConfig(this.options.sasl.username, this.options.sasl.password) };
+    }
+    if (this.options.tls !== undefined) {
+      args.push('-Z', '-o', `ssl_chain_cert=${this.options.tls.certFile},ssl_key=${this.options.tls.keyFile}`);
+    }
     const [command, argv] =
       this.options.cpu === undefined ? ['memcached', args] : ['taskset', ['-c', String(this.options.cpu), 'memcached', ...args]];
-    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.options.env } });
+    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     running.add(child);
