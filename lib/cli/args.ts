@@ -27,13 +27,44 @@ export class UsageError extends Error {
 export const DEFAULT_SERVER = '127.0.0.1:11211';
 const DISTRIBUTIONS: readonly Distribution[] = ['ketama', 'libmemcached-consistent', 'modula'];
 
-/** parseArgs, with its errors turned into usage errors. */
+/**
+ * parseArgs, with its errors turned into usage errors, and one leniency:
+ * an argument of one dash followed by something that is not a short option
+ * of the command (`-0_abc`, `-5`, `-x`) is a positional argument, as keys
+ * and numbers may begin with "-". Anything after `--` is positional too.
+ */
 export function parseCommand<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
-    return parseArgs(config);
+    return parseArgs({ ...config, args: dashesAsPositionals(config.args ?? [], config.options ?? {}) } as T);
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
   }
+}
+
+function dashesAsPositionals(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const shorts = new Map<string, string>();
+  for (const spec of Object.values(options)) if (spec.short !== undefined) shorts.set(spec.short, spec.type);
+  const longs = new Map(Object.entries(options).map(([name, spec]) => [name, spec.type]));
+  const flags: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      flags.push(arg);
+      // A value given as the next argument stays with its option.
+      if (!arg.includes('=') && longs.get(arg.slice(2)) === 'string' && i + 1 < args.length) flags.push(args[++i]!);
+    } else if (arg.length > 1 && arg.startsWith('-') && shorts.has(arg[1]!)) {
+      flags.push(arg);
+      if (arg.length === 2 && shorts.get(arg[1]!) === 'string' && i + 1 < args.length) flags.push(args[++i]!);
+    } else {
+      positionals.push(arg);
+    }
+  }
+  return positionals.length === 0 ? flags : [...flags, '--', ...positionals];
 }
 
 /** `a:1,b:2` → ['a:1', 'b:2'], each checked (`host`, `host:port`, `host:port:weight`, `[v6]:port`). */

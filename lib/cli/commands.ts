@@ -5,6 +5,7 @@
  */
 import { Group } from '../group.js';
 import type { Item } from '../item.js';
+import { checkKey } from '../protocol/writer.js';
 import {
   Exit,
   SERVER_OPTIONS_HELP,
@@ -19,6 +20,11 @@ import {
 } from './args.js';
 
 type ServerValues = { servers?: string; distribution?: string; timeout?: string };
+
+/** Keys are checked before any connection: a bad key is a usage error even with the server down. */
+function checkKeys(keys: string[]): void {
+  for (const key of keys) checkKey(key);
+}
 
 function openGroup(values: ServerValues): Group {
   const timeout = integer('--timeout', values.timeout, 1000, 1, 3_600_000);
@@ -78,6 +84,7 @@ export async function get(args: string[]): Promise<number> {
   if (values.help) return help(GET_HELP);
   expectPositionals(positionals, 1, Infinity, 'KEY');
   if (values.raw && positionals.length > 1) throw new UsageError('--raw takes one key');
+  checkKeys(positionals);
   return withGroup(values, async (group) => {
     // One get per key (pipelined), not getMulti: a server failing must be an error here, not a miss.
     const items = await Promise.all(positionals.map((key) => group.get(key)));
@@ -135,6 +142,7 @@ export async function set(args: string[]): Promise<number> {
   const expires = integer('--expires', values.expires, 0, 0, MAX_UINT32);
   const flags = integer('--flags', values.flags, 0, 0, MAX_UINT32);
   const key = positionals[0]!;
+  checkKeys([key]);
   let value: string | Uint8Array;
   if (positionals.length === 2) value = positionals[1]!;
   else if (process.stdin.isTTY) throw new UsageError('missing VALUE (or pipe it on standard input)');
@@ -163,6 +171,7 @@ export async function del(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand({ args, options: serverOptions, allowPositionals: true });
   if (values.help) return help(DELETE_HELP);
   expectPositionals(positionals, 1, Infinity, 'KEY');
+  checkKeys(positionals);
   return withGroup(values, async (group) => {
     const deleted = await Promise.all(positionals.map((key) => group.delete(key)));
     if (values.json) {
@@ -201,6 +210,7 @@ export async function counter(name: 'incr' | 'decr', args: string[]): Promise<nu
   if (values.help) return help(counterHelp(name));
   expectPositionals(positionals, 1, 2, 'KEY');
   const key = positionals[0]!;
+  checkKeys([key]);
   const delta = uint64('DELTA', positionals[1], 1n);
   if (values.expires !== undefined && values.initial === undefined) throw new UsageError('--expires needs --initial');
   const options = {

@@ -204,7 +204,8 @@ function idealMoved(before: Ring, after: Ring): number {
   const b = intended(after);
   let lost = 0;
   for (const [server, share] of a) lost += Math.max(0, share - (b.get(server) ?? 0));
-  return lost;
+  // 4 × (1/4 - 1/5) is 0.19999999999999996 in doubles.
+  return Math.round(lost * 1e12) / 1e12;
 }
 
 const BAR_WIDTH = 30;

@@ -1,0 +1,209 @@
+// The everyday commands against real memcached, checked through a Group
+// (what the server really holds), not only through the CLI's own output.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { Group } from '../../lib/index.js';
+import { MemcachedServer, freePort } from '../support/memcached.js';
+import { memring } from './run.js';
+
+let one: MemcachedServer;
+let two: MemcachedServer;
+let group: Group;
+let pair: string;
+
+before(async () => {
+  [one, two] = await Promise.all([MemcachedServer.start(), MemcachedServer.start()]);
+  group = new Group([one.address]);
+  pair = `${one.address},${two.address}`;
+});
+after(async () => {
+  await group.close();
+  await Promise.all([one.stop(), two.stop()]);
+});
+
+let counter = 0;
+const fresh = (prefix = 'cli'): string => `${prefix}:${process.pid}:${counter++}`;
+
+describe('memring set and get', () => {
+  it('stores a value with --flags and --expires and prints it back followed by a newline', async () => {
+    const key = fresh();
+    const set = await memring(['set', '-s', one.address, key, 'hello world', '--flags', '42', '--expires', '100']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout, `stored ${key} on ${one.address}\n`);
+    const item = await group.get(key);
+    assert.equal(item?.text, 'hello world');
+    assert.equal(item?.flags, 42);
+
+    const get = await memring(['get', '-s', one.address, key]);
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(get.stdout, 'hello world\n');
+  });
+
+  it('reads the value from standard input when none is given, bytes as they are (get --raw)', async () => {
+    const key = fresh();
+    const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) & 0xff);
+    const set = await memring(['set', '-s', one.address, key], { input: bytes });
+    assert.equal(set.code, 0, set.stderr);
+    assert.deepEqual([...(await group.get(key))!.value], [...bytes]);
+    const get = await memring(['get', '-s', one.address, '--raw', key]);
+    assert.equal(get.code, 0);
+    assert.deepEqual([...get.stdoutBytes], [...bytes]);
+  });
+
+  it('lets --expires 1 expire the item', async () => {
+    const key = fresh();
+    assert.equal((await memring(['set', '-s', one.address, '-e', '1', key, 'brief'])).code, 0);
+    assert.equal((await group.get(key))?.text, 'brief');
+    await new Promise((r) => setTimeout(r, 2100));
+    assert.equal(await group.get(key), null);
+  });
+
+  it('exits 3 on a miss, with nothing on stdout and "not found" on stderr', async () => {
+    const key = fresh('missing');
+    const r = await memring(['get', '-s', one.address, key]);
+    assert.equal(r.code, 3);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `memring get: ${key}: not found\n`);
+  });
+
+  it('prints several keys as KEY VALUE lines, and --json as an array with each key\'s server', async () => {
+    const [a, b, missing] = [fresh(), fresh(), fresh('missing')];
+    await group.set(a, 'A', { flags: 3 });
+    await group.set(b, 'B');
+    const text = await memring(['get', '-s', one.address, a, b]);
+    assert.equal(text.code, 0);
+    assert.equal(text.stdout, `${a} A\n${b} B\n`);
+
+    const r = await memring(['get', '-s', one.address, '--json', a, missing]);
+    assert.equal(r.code, 3, 'a key is missing');
+    const items = JSON.parse(r.stdout) as { key: string; server: string; value: string | null; flags: number | null; cas: string | null }[];
+    assert.equal(items.length, 2);
+    assert.deepEqual({ ...items[0], cas: undefined }, { key: a, server: one.address, value: 'A', flags: 3, cas: undefined });
+    assert.match(items[0]!.cas!, /^\d+$/);
+    assert.deepEqual(items[1], { key: missing, server: one.address, value: null, flags: null, cas: null });
+  });
+
+  it('places keys over several servers exactly where a Group places them', async () => {
+    const keys = Array.from({ length: 12 }, () => fresh('spread'));
+    const placing = new Group([one.address, two.address]);
+    const onOne = new Group([one.address]);
+    const onTwo = new Group([two.address]);
+    try {
+      for (const key of keys) assert.equal((await memring(['set', '-s', pair, key, 'v'])).code, 0);
+      const servers = new Set<string>();
+      for (const key of keys) {
+        const where = placing.serverFor(key)!;
+        servers.add(where);
+        const holder = where === one.address ? onOne : onTwo;
+        const other = where === one.address ? onTwo : onOne;
+        assert.equal((await holder.get(key))?.text, 'v', `${key} on ${where}`);
+        assert.equal(await other.get(key), null, `${key} only on ${where}`);
+      }
+      assert.equal(servers.size, 2, 'the keys use both servers');
+    } finally {
+      await Promise.all([placing.close(), onOne.close(), onTwo.close()]);
+    }
+  });
+});
+
+describe('memring delete', () => {
+  it('deletes a key (exit 0), and exits 3 when it is not there', async () => {
+    const key = fresh();
+    await group.set(key, 'v');
+    const r = await memring(['delete', '-s', one.address, key]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, `deleted ${key}\n`);
+    assert.equal(await group.get(key), null);
+    const again = await memring(['delete', '-s', one.address, key, '--json']);
+    assert.equal(again.code, 3);
+    assert.deepEqual(JSON.parse(again.stdout), [{ key, server: one.address, deleted: false }]);
+  });
+});
+
+describe('memring incr and decr', () => {
+  it('exits 3 on a missing counter, creates it with --initial, adds and subtracts (stopping at 0)', async () => {
+    const key = fresh('counter');
+    const missing = await memring(['incr', '-s', one.address, key]);
+    assert.equal(missing.code, 3);
+    assert.equal(missing.stderr, `memring incr: ${key}: not found\n`);
+    assert.equal(await group.get(key), null, 'nothing created');
+
+    const created = await memring(['incr', '-s', one.address, key, '5', '--initial', '10']);
+    assert.equal(created.code, 0);
+    assert.equal(created.stdout, '10\n');
+    assert.equal((await memring(['incr', '-s', one.address, key, '5'])).stdout, '15\n');
+    assert.equal((await memring(['decr', '-s', one.address, key])).stdout, '14\n');
+    assert.equal((await memring(['decr', '-s', one.address, key, '100'])).stdout, '0\n');
+    const big = await memring(['incr', '-s', one.address, key, '18446744073709551615', '--json']);
+    assert.deepEqual(JSON.parse(big.stdout), { key, server: one.address, value: '18446744073709551615' });
+    assert.equal((await group.get(key))?.text.trim(), '18446744073709551615');
+  });
+
+  it('exits 1 with MC_ERR_NOT_NUMERIC on a value that is not a number', async () => {
+    const key = fresh();
+    await group.set(key, 'text');
+    const r = await memring(['incr', '-s', one.address, key]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^memring incr: MC_ERR_NOT_NUMERIC: .*\n$/);
+  });
+});
+
+describe('memring stats, version and flush', () => {
+  it('prints every server\'s stats, and one object per server with --json', async () => {
+    const text = await memring(['stats', '-s', pair]);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, new RegExp(`^${one.address}\\n  pid +\\d+`, 'm'));
+    assert.match(text.stdout, new RegExp(`^${two.address}$`, 'm'));
+    const json = await memring(['stats', '-s', pair, '--json', 'settings']);
+    const stats = JSON.parse(json.stdout) as Record<string, Record<string, string>>;
+    assert.deepEqual(Object.keys(stats), [one.address, two.address]);
+    assert.equal(stats[two.address]!['tcpport'], String(two.port));
+  });
+
+  it('prints each server\'s version', async () => {
+    const [expected] = [...(await group.version()).values()];
+    const text = await memring(['version', '-s', pair]);
+    assert.equal(text.code, 0);
+    assert.equal(text.stdout, `${one.address} ${expected!}\n${two.address} ${expected!}\n`);
+    const json = await memring(['version', '-s', one.address, '--json']);
+    assert.deepEqual(JSON.parse(json.stdout), { [one.address]: expected });
+  });
+
+  it('flushes every server', async () => {
+    const key = fresh();
+    await group.set(key, 'v');
+    const r = await memring(['flush', '-s', pair]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, `flushed ${one.address}\nflushed ${two.address}\n`);
+    assert.equal(await group.get(key), null);
+  });
+});
+
+describe('memring against a server that is down', () => {
+  const commands: [string, string[]][] = [
+    ['get', ['k']],
+    ['set', ['k', 'v']],
+    ['delete', ['k']],
+    ['incr', ['k']],
+    ['stats', []],
+    ['version', []],
+    ['flush', []],
+  ];
+  for (const [command, args] of commands) {
+    it(`${command}: exit 1, one line with MC_ERR_CONNECT and the server`, async () => {
+      const down = `127.0.0.1:${await freePort()}`;
+      const r = await memring([command, '--servers', down, ...args]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, new RegExp(`^memring ${command}: MC_ERR_CONNECT: .*${down.replace(/\./g, '\\.')}.*\\n$`));
+    });
+  }
+
+  it('names the down server when only one of several is down', async () => {
+    const down = `127.0.0.1:${await freePort()}`;
+    const r = await memring(['version', '--servers', `${one.address},${down}`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`MC_ERR_CONNECT: .*\\(${down.replace(/\./g, '\\.')}\\)`));
+  });
+});

@@ -1,0 +1,62 @@
+// Runs the CLI as a user would, as its own process: node --import tsx
+// lib/cli/main.ts ... (no build needed), from the repository root.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url));
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stdoutBytes: Buffer;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Bytes for standard input; without it stdin is an empty pipe (not a terminal). */
+  input?: string | Uint8Array;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function start(args: string[], options: RunOptions = {}): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    env: options.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin!.end(options.input);
+  return child;
+}
+
+export function finished(child: ChildProcess): Promise<Result> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout!.on('data', (d: Buffer) => out.push(d));
+  child.stderr!.on('data', (d: Buffer) => err.push(d));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+/** memring ARGS..., resolved when the process has exited. */
+export function memring(args: string[], options: RunOptions = {}): Promise<Result> {
+  return finished(start(args, options));
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
