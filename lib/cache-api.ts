@@ -1,0 +1,140 @@
+/**
+ * CacheAPI: OpenSIPS's memcache functions (cache_store, cache_fetch,
+ * cache_remove, cache_add, cache_sub, cache_counter_fetch) over named Groups,
+ * configured with the group specs OpenSIPS users already write. Each method
+ * is a few lines over one Group call; a miss is null, an error a typed
+ * rejection, never an OpenSIPS return code.
+ */
+
+import { ErrorCode, MemcacheError } from './errors.js';
+import { Group, type GroupOptions } from './group.js';
+import { parseGroupSpec } from './group-spec.js';
+import { describeType } from './protocol/writer.js';
+
+// str2sint's syntax: what cache_counter_fetch accepts, once decr's padding is gone.
+const DECIMAL_INTEGER = /^-?[0-9]+$/;
+const SPACE = 0x20;
+
+export class CacheAPI {
+  readonly #groups = new Map<string, Group>();
+  readonly #options: GroupOptions;
+  #closing: Promise<void> | null = null;
+
+  /**
+   * One Group per spec (`"name = host:port,..."` or
+   * `"memcached[:group]://host:port,.../"`), each built with `options`.
+   * Throws MemcacheError on a bad spec or a storage id given twice.
+   */
+  constructor(specs: readonly string[], options: GroupOptions = {}) {
+    if (!Array.isArray(specs)) {
+      throw new MemcacheError(ErrorCode.BAD_CONFIG, 'CacheAPI takes an array of group specs');
+    }
+    this.#options = options;
+    for (const spec of specs) this.addServerGroup(spec);
+  }
+
+  /** Adds a group and returns its storage id. Throws MemcacheError (MC_ERR_BAD_CONFIG for an id already in use). */
+  addServerGroup(spec: string): string {
+    if (this.#closing !== null) throw new MemcacheError(ErrorCode.CLIENT_CLOSED, 'CacheAPI is closed');
+    const { storageId, servers } = parseGroupSpec(spec);
+    if (this.#groups.has(storageId)) {
+      throw new MemcacheError(ErrorCode.BAD_CONFIG, `storage id "${storageId}" is configured twice`);
+    }
+    let group: Group;
+    try {
+      group = new Group(servers, this.#options);
+    } catch (error) {
+      if (!(error instanceof MemcacheError)) throw error;
+      throw new MemcacheError(error.code, `group "${storageId}": ${error.message}`, { cause: error });
+    }
+    this.#groups.set(storageId, group);
+    return storageId;
+  }
+
+  /** The storage ids of every group, in the order they were added. */
+  get storageIds(): string[] {
+    return [...this.#groups.keys()];
+  }
+
+  /** cache_store: sets `value` as its UTF-8 bytes with flags 0; `expire` as memcached's (0 = never). */
+  async store(id: string, key: string, value: string, expire = 0): Promise<void> {
+    const group = this.#group(id);
+    if (typeof value !== 'string') {
+      throw new MemcacheError(ErrorCode.BAD_VALUE, `cache_store value must be a string, got ${describeType(value)}`);
+    }
+    await group.set(key, value, { expires: expire });
+  }
+
+  /** cache_fetch: the value decoded as UTF-8, or null on a miss. */
+  async fetch(id: string, key: string): Promise<string | null> {
+    const item = await this.#group(id).get(key);
+    return item === null ? null : item.text;
+  }
+
+  /** cache_remove: deletes the key; a missing key is fine. */
+  async remove(id: string, key: string): Promise<void> {
+    await this.#group(id).delete(key);
+  }
+
+  /**
+   * cache_add: adds `delta` and resolves to the new value. A missing key is
+   * created holding `delta` (with `expire`), in the same atomic step.
+   */
+  async add(id: string, key: string, delta: number, expire = 0): Promise<number> {
+    return counterValue(await this.#group(id).incr(key, delta, { initial: delta, expires: expire }));
+  }
+
+  /**
+   * cache_sub: subtracts `delta` (stopping at 0) and resolves to the new
+   * value. A missing key is created holding 0 (with `expire`), atomically.
+   */
+  async sub(id: string, key: string, delta: number, expire = 0): Promise<number> {
+    return counterValue(await this.#group(id).decr(key, delta, { initial: 0, expires: expire }));
+  }
+
+  /**
+   * cache_counter_fetch: the stored value as a number, or null on a miss.
+   * Rejects with MC_ERR_NOT_NUMERIC when it is not a decimal integer.
+   */
+  async counterFetch(id: string, key: string): Promise<number | null> {
+    const group = this.#group(id);
+    const item = await group.get(key);
+    if (item === null) return null;
+    const text = item.text;
+    let end = text.length;
+    while (end > 0 && text.charCodeAt(end - 1) === SPACE) end--;
+    const digits = text.slice(0, end);
+    if (!DECIMAL_INTEGER.test(digits)) {
+      // The value itself is never shown: errors end up in logs.
+      throw new MemcacheError(ErrorCode.NOT_NUMERIC, `cache_counter_fetch in "${id}": the stored value is not a decimal integer`, {
+        server: group.serverFor(key) ?? undefined,
+      });
+    }
+    return Number(digits);
+  }
+
+  /** Closes every group (operations in flight settle first). Later calls reject with MC_ERR_CLIENT_CLOSED. */
+  close(): Promise<void> {
+    this.#closing ??= Promise.all([...this.#groups.values()].map((group) => group.close())).then(() => undefined);
+    return this.#closing;
+  }
+
+  #group(id: string): Group {
+    if (typeof id !== 'string') {
+      throw new MemcacheError(ErrorCode.BAD_ARGUMENT, `storage id must be a string, got ${describeType(id)}`);
+    }
+    const group = this.#groups.get(id);
+    if (group === undefined) {
+      const known = this.#groups.size === 0 ? 'none' : this.storageIds.join(', ');
+      throw new MemcacheError(ErrorCode.BAD_ARGUMENT, `unknown storage id ${JSON.stringify(id)}; configured: ${known}`);
+    }
+    return group;
+  }
+}
+
+/** Counters are 64-bit; a JavaScript number is exact only up to 2^53. */
+function counterValue(value: bigint | null): number {
+  // incr/decr with an initial value always answer a number.
+  if (value === null) throw new MemcacheError(ErrorCode.PROTOCOL, 'counter reply without a value');
+  return Number(value);
+}
