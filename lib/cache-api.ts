@@ -36,13 +36,13 @@ export class CacheAPI {
   /** Adds a group and returns its storage id. Throws MemcacheError (MC_ERR_BAD_CONFIG for an id already in use). */
   addServerGroup(spec: string): string {
     if (this.#closing !== null) throw new MemcacheError(ErrorCode.CLIENT_CLOSED, 'CacheAPI is closed');
-    const { storageId, servers } = parseGroupSpec(spec);
+    const { storageId, servers, username, password, tls } = parseGroupSpec(spec);
     if (this.#groups.has(storageId)) {
       throw new MemcacheError(ErrorCode.BAD_CONFIG, `storage id "${storageId}" is configured twice`);
     }
     let group: Group;
     try {
-      group = new Group(servers, this.#options);
+      group = new Group(servers, groupOptions(this.#options, username, password, tls));
     } catch (error) {
       if (!(error instanceof MemcacheError)) throw error;
       throw new MemcacheError(error.code, `group "${storageId}": ${error.message}`, { cause: error });
@@ -130,6 +130,20 @@ export class CacheAPI {
     }
     return group;
   }
+}
+
+/**
+ * A group's options: the shared ones, with SASL credentials from its URL (else
+ * the shared `sasl`), and TLS only for a `memcacheds:` group (with the shared
+ * `tls` settings, else the runtime's CAs), so one CacheAPI can hold a private
+ * plain group beside a public secured one.
+ */
+function groupOptions(shared: GroupOptions, username: string | undefined, password: string | undefined, tls: boolean): GroupOptions {
+  const { tls: tlsSettings, ...plain } = shared;
+  const options: GroupOptions = plain;
+  if (username !== undefined) options.sasl = { username, password: password ?? '' };
+  if (tls) options.tls = tlsSettings ?? true;
+  return options;
 }
 
 /** Counters are 64-bit; a JavaScript number is exact only up to 2^53. */

@@ -29,9 +29,13 @@ export interface GroupSpec {
   database?: string;
   /** A URL's `?name=value&...`, percent-decoded; empty for the modparam form. */
   options: Record<string, string>;
+  /** True for a `memcacheds:` URL: the group is reached over TLS. */
+  tls: boolean;
 }
 
 const SCHEME = 'memcached';
+/** The same over TLS (as https is to http); the storage id stays memcached[:group]. */
+const TLS_SCHEME = 'memcacheds';
 // A URL is "scheme[:group]://" with no space or '=' before the "://".
 const URL_FORM = /^[^\s=]*:\/\//;
 // The modparam form: the name runs to the first space or '=', then any run of both.
@@ -73,7 +77,7 @@ function parseModparam(spec: string): GroupSpec {
   if (CONTROL.test(name)) badConfig(`group name ${quote(name)} holds a control character`);
   const storageId = `memcached_${name}`;
   if (list === '') badConfig(`group ${quote(storageId)} lists no servers; expected ${MODPARAM_EXAMPLE}`);
-  return { storageId, name, servers: parseServerList(list, storageId), options: {} };
+  return { storageId, name, servers: parseServerList(list, storageId), tls: false, options: {} };
 }
 
 /**
@@ -111,7 +115,9 @@ function parseUrl(url: string): GroupSpec {
   const rest = url.slice(slashes + 3);
   const colon = head.indexOf(':');
   const scheme = colon < 0 ? head : head.slice(0, colon);
-  if (scheme !== SCHEME) badConfig(`unknown scheme ${quote(scheme)} in cachedb URL; expected "${SCHEME}"`);
+  if (scheme !== SCHEME && scheme !== TLS_SCHEME) {
+    badConfig(`unknown scheme ${quote(scheme)} in cachedb URL; expected "${SCHEME}" or "${TLS_SCHEME}" (TLS)`);
+  }
   const name = colon < 0 ? null : head.slice(colon + 1);
   if (name === '') badConfig('cachedb URL "memcached:" has an empty group name; write "memcached:group://..." or "memcached://..."');
   if (name !== null && (name.includes(':') || name.includes('/') || CONTROL.test(name))) {
@@ -133,7 +139,7 @@ function parseUrl(url: string): GroupSpec {
   const at = authority.lastIndexOf('@');
   const hosts = authority.slice(at + 1);
   if (hosts === '') badConfig(`group ${quote(storageId)}: cachedb URL lists no servers`);
-  const spec: GroupSpec = { storageId, name, servers: parseServerList(hosts, storageId), options: {} };
+  const spec: GroupSpec = { storageId, name, servers: parseServerList(hosts, storageId), tls: scheme === TLS_SCHEME, options: {} };
 
   if (at >= 0) {
     const userInfo = authority.slice(0, at);

@@ -10,6 +10,9 @@ export type {
   Value,
 } from './group.js';
 export { Item } from './item.js';
+export { CacheAPI } from './cache-api.js';
+export { parseGroupSpec } from './group-spec.js';
+export type { GroupSpec } from './group-spec.js';
 export { ErrorCode, MemcacheError, isMemcacheError } from './errors.js';
 export type { MemcacheErrorOptions } from './errors.js';
 export { Ring } from './hash/ring.js';

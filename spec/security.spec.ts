@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { inspect } from 'node:util';
-import { Group, MemcacheError, ServerEvent } from '../lib/index.js';
+import { CacheAPI, Group, MemcacheError, ServerEvent, parseGroupSpec } from '../lib/index.js';
 import { certificates } from './support/certificates.js';
 import { MemcachedServer } from './support/memcached.js';
 
@@ -214,6 +214,49 @@ describe('TLS and SASL together', () => {
       await group.close();
       await wrong.close();
       await server.stop();
+    }
+  });
+});
+
+describe('per group, in CacheAPI specs and cachedb URLs', () => {
+  it('memcacheds: means TLS; user:password@ means SASL; the storage id stays memcached:<group>', () => {
+    const spec = parseGroupSpec('memcacheds:public://app:s%2Fcret@cache.example.net:11211/');
+    assert.equal(spec.storageId, 'memcached:public');
+    assert.equal(spec.tls, true);
+    assert.equal(spec.username, 'app');
+    assert.equal(spec.password, 's/cret');
+    assert.equal(parseGroupSpec('memcached:private://10.1.1.1/').tls, false);
+    assert.equal(parseGroupSpec('private = 10.1.1.1').tls, false);
+  });
+
+  it('one private plain group beside a public authenticated, encrypted one', async () => {
+    const certs = certificates();
+    const plain = await MemcachedServer.start();
+    const secured = await MemcachedServer.start({
+      tls: { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile },
+      sasl: { username: USER, password: PASSWORD },
+    });
+    const password = encodeURIComponent(PASSWORD);
+    const cache = new CacheAPI(
+      [`private = ${plain.address}`, `memcacheds:public://${USER}:${password}@${secured.address}/`],
+      { tls: { ca: certs.ca } },
+    );
+    const wrong = new CacheAPI([`memcacheds:public://${USER}:wrong-pass-123@${secured.address}/`], { tls: { ca: certs.ca } });
+    try {
+      await cache.store('memcached_private', 'where', 'inside');
+      await cache.store('memcached:public', 'where', 'outside');
+      assert.equal(await cache.fetch('memcached_private', 'where'), 'inside');
+      assert.equal(await cache.fetch('memcached:public', 'where'), 'outside');
+      assert.equal(await cache.add('memcached:public', 'n', 5), 5);
+      const error = await wrong.fetch('memcached:public', 'where').catch((e: MemcacheError) => e);
+      assert.ok(error instanceof MemcacheError);
+      assert.equal(error.code, 'MC_ERR_AUTH');
+      assert.ok(!everythingSaid(error).includes('wrong-pass-123'));
+    } finally {
+      await cache.close();
+      await wrong.close();
+      await plain.stop();
+      await secured.stop();
     }
   });
 });
