@@ -32,13 +32,14 @@ function serverUp(group: Group): Promise<unknown> {
   return once(group, 'server-up', { signal: AbortSignal.timeout(8000) });
 }
 
-async function settleTime<T>(promise: Promise<T>): Promise<{ ms: number; error: MemcacheError | undefined; value: T | undefined }> {
-  const start = Date.now();
+/** Calls `start` and times it from before the call to its settlement. */
+async function settleTime<T>(start: () => Promise<T>): Promise<{ ms: number; error: MemcacheError | undefined; value: T | undefined }> {
+  const begin = Date.now();
   try {
-    const value = await promise;
-    return { ms: Date.now() - start, error: undefined, value };
+    const value = await start();
+    return { ms: Date.now() - begin, error: undefined, value };
   } catch (error) {
-    return { ms: Date.now() - start, error: error as MemcacheError, value: undefined };
+    return { ms: Date.now() - begin, error: error as MemcacheError, value: undefined };
   }
 }
 
@@ -182,7 +183,7 @@ describe('operation timeout', () => {
     const fake = await startFakeServer(() => {});
     const group = new Group([fake.address], { timeout: 200 });
     try {
-      const { ms, error } = await settleTime(group.get('silence'));
+      const { ms, error } = await settleTime(() => group.get('silence'));
       assert.equal(error?.code, 'MC_ERR_TIMEOUT');
       assert.ok(ms >= 190 && ms < 1000, `settled after ${ms} ms`);
     } finally {
@@ -217,7 +218,7 @@ describe('operation timeout', () => {
     try {
       await group.set('k', 'v');
       server.signal('SIGSTOP');
-      const results = await Promise.all(Array.from({ length: 50 }, () => settleTime(group.get('k'))));
+      const results = await Promise.all(Array.from({ length: 50 }, () => settleTime(() => group.get('k'))));
       for (const r of results) {
         assert.equal(r.error?.code, 'MC_ERR_TIMEOUT');
         assert.ok(r.ms < 1000, `settled after ${r.ms} ms`);
@@ -239,7 +240,7 @@ describe('connect failures', () => {
     const port = await freePort();
     const group = new Group([`127.0.0.1:${port}`]);
     try {
-      const { ms, error } = await settleTime(group.get('k'));
+      const { ms, error } = await settleTime(() => group.get('k'));
       assert.equal(error?.code, 'MC_ERR_CONNECT');
       assert.match(error!.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
       assert.match(error!.message, /ECONNREFUSED/);
@@ -263,7 +264,7 @@ describe('connect failures', () => {
     // A real socket holds the event loop while connecting; this stub holds nothing, so the test does.
     const hold = setInterval(() => {}, 1000);
     try {
-      const { ms, error } = await settleTime(group.get('k'));
+      const { ms, error } = await settleTime(() => group.get('k'));
       assert.equal(error?.code, 'MC_ERR_CONNECT_TIMEOUT');
       assert.ok(ms >= 140 && ms < 1000, `settled after ${ms} ms`);
       assert.equal(closed, 1);
@@ -297,7 +298,7 @@ describe('connect failures', () => {
     const group = new Group([server.address]);
     try {
       await group.set('k', 'v');
-      const inFlight = Array.from({ length: 2000 }, (_, i) => settleTime(group.get(i % 2 ? 'k' : 'missing')));
+      const inFlight = Array.from({ length: 2000 }, (_, i) => settleTime(() => group.get(i % 2 ? 'k' : 'missing')));
       setTimeout(() => server.signal('SIGKILL'), 1);
       const results = await Promise.all(inFlight);
       for (const [i, r] of results.entries()) {
@@ -338,7 +339,7 @@ describe('AbortSignal', () => {
     const group = new Group([fake.address]);
     try {
       const controller = new AbortController();
-      const aborted = settleTime(group.get('first', { signal: controller.signal }));
+      const aborted = settleTime(() => group.get('first', { signal: controller.signal }));
       const second = group.get('second');
       setTimeout(() => controller.abort(), 20);
       const { ms, error } = await aborted;
