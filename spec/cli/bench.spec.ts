@@ -173,9 +173,10 @@ describe('memring bench with a server down', () => {
 
   it('counts errors by code when a server dies during the run, and exits 1', async () => {
     const victim = await MemcachedServer.start();
-    const child = start(['bench', '-s', `${one.address},${victim.address}`, '--duration', '2', '--json']);
+    const child = start(['bench', '-s', `${one.address},${victim.address}`, '--duration', '3', '-c', '8', '--keys', '200', '--json']);
     const result = finished(child);
-    await new Promise((r) => setTimeout(r, 1200));
+    // Gets mean the measured run has begun (the keys are first stored with sets only).
+    while (child.exitCode === null && (await serverCounter(victim.address, 'cmd_get')) === 0) await new Promise((r) => setTimeout(r, 50));
     await victim.stop('SIGKILL');
     const r = await result;
     assert.equal(r.code, 1);
