@@ -367,7 +367,8 @@ async function measure(
     };
     expose(w);
     const stats = new Stats(names.length);
-    const progress = !o.json && process.stdout.isTTY ? startProgress(w, stats, o) : undefined;
+    // Erased before the result is printed, so --json output stays clean on a terminal too.
+    const progress = process.stdout.isTTY ? startProgress(w, stats, o) : undefined;
     const seconds = await runPhase(w, stats, o.concurrency).finally(() => progress?.stop());
 
     let compare: BenchReport['compare'];
