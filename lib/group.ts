@@ -2,7 +2,7 @@ import { ErrorCode, MemcacheError } from './errors.js';
 import { Ring, type Distribution } from './hash/ring.js';
 import type { ServerInput } from './hash/server.js';
 import type { Item } from './item.js';
-import { nodeTransport } from './net/node-transport.js';
+import { defaultTransport as nodeTransport } from '#transport';
 import { Pool, type PoolObserver } from './net/pool.js';
 import type { SaslCredentials } from './net/connection.js';
 import type { TlsOptions, TransportFactory } from './net/transport.js';
