@@ -1,0 +1,18 @@
+// Node, Bun and Deno: `<runtime> main.mjs host:port,host:port prefix`. Prints one JSON line.
+import { Group } from 'memring';
+import { workload } from './workload.mjs';
+
+const [servers, prefix] = globalThis.Deno ? globalThis.Deno.args : process.argv.slice(2);
+const runtime = globalThis.Deno
+  ? `deno ${globalThis.Deno.version.deno}`
+  : globalThis.Bun
+    ? `bun ${globalThis.Bun.version}`
+    : `node ${process.version}`;
+
+const group = new Group(servers.split(','), { timeout: 5000 });
+try {
+  const checks = await workload(group, prefix);
+  console.log(JSON.stringify({ runtime, checks }));
+} finally {
+  await group.close();
+}
