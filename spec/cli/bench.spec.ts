@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Group } from '../../lib/index.js';
-import type { BenchReport } from '../../lib/cli/bench.js';
+import type { BenchReport } from '../../lib/cli/bench-report.js';
 import { MemcachedServer, freePort } from '../support/memcached.js';
 import { finished, listening, memring, start } from './run.js';
 
