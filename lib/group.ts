@@ -1,59 +1,17 @@
 import { ErrorCode, MemcacheError } from './errors.js';
-import { Ring, type Distribution } from './hash/ring.js';
+import { Ring } from './hash/ring.js';
 import type { ServerInput } from './hash/server.js';
 import type { Item } from './item.js';
-import { defaultTransport as nodeTransport } from '#transport';
+import { resolveOptions, type GroupOptions } from './group-options.js';
 import { Pool, type PoolObserver } from './net/pool.js';
-import type { SaslCredentials } from './net/connection.js';
-import type { TlsOptions, TransportFactory } from './net/transport.js';
 import { Opcode } from './protocol/opcodes.js';
 import { Kind, NO_CREATE, Operation, promiseOf } from './protocol/operation.js';
 import { checkKey } from './protocol/writer.js';
-import { abortSignal, casToken, milliseconds, optionsObject, positiveInteger, uint32, uint64 } from './validate.js';
+import { ServerEvent } from './server-event.js';
+import { abortSignal, casToken, optionsObject, uint32, uint64 } from './validate.js';
 
-export interface GroupOptions {
-  /** Milliseconds an operation may wait for its reply, connecting included. Default 1000. */
-  timeout?: number;
-  /** Milliseconds a connection attempt may take. Default 1000. */
-  connectTimeout?: number;
-  /** TCP keep-alive probe delay in ms. Default 10000. */
-  keepAliveDelay?: number;
-  /** Largest value accepted, in bytes; larger values are refused before sending. Default 1 MiB (memcached's -I). */
-  maxValueSize?: number;
-  /** How sockets are made. Default: node:net. */
-  transport?: TransportFactory;
-  /** Key placement: `ketama` (default), `libmemcached-consistent` or `modula` (OpenSIPS's). */
-  distribution?: Distribution;
-  /** Connections per server. Default 1: one pipelined connection is the fastest (see the README). */
-  connections?: number;
-  /** Operations in flight per server before new ones are refused with MC_ERR_QUEUE_FULL. Default 10000. */
-  maxQueueSize?: number;
-  /**
-   * What happens to a failed server's keys. `'fail'` (default): the ring stays
-   * as configured, and operations for its keys fail fast with MC_ERR_SERVER_DOWN
-   * until it answers again. `'eject'`: after `failureLimit` failures in a row
-   * it leaves the ring and its keys move to the next live server, until a probe
-   * gets a reply (libmemcached's REMOVE_FAILED_SERVERS).
-   */
-  failover?: 'fail' | 'eject';
-  /** Failures in a row before `'eject'` takes a server off the ring. Default 2. */
-  failureLimit?: number;
-  /** First delay before a failed server is probed again, in ms; doubles per failed probe. Default 100. */
-  retryDelay?: number;
-  /** Cap on the probe delay, in ms. Default 2000. */
-  maxRetryDelay?: number;
-  /**
-   * SASL PLAIN credentials (`memcached -S`). Every new connection, reconnects
-   * included, authenticates before anything else is sent on it.
-   */
-  sasl?: SaslCredentials;
-  /**
-   * TLS (`memcached -Z`): `true` for the runtime's trusted CAs, or settings
-   * (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). Certificates
-   * are verified unless `rejectUnauthorized: false`.
-   */
-  tls?: TlsOptions | true;
-}
+export type { GroupOptions } from './group-options.js';
+export { ServerEvent, type ServerEventType } from './server-event.js';
 
 /** Per-call options every operation takes. */
 export interface CallOptions {
@@ -87,40 +45,6 @@ export interface CounterOptions extends CallOptions {
 
 export type Value = string | Uint8Array;
 
-const DEFAULTS = {
-  timeout: 1000,
-  connectTimeout: 1000,
-  keepAliveDelay: 10_000,
-  maxValueSize: 1024 * 1024,
-  connections: 1,
-  maxQueueSize: 10_000,
-  failureLimit: 2,
-  retryDelay: 100,
-  maxRetryDelay: 2000,
-};
-
-export type ServerEventType = 'server-down' | 'server-up' | 'server-ejected' | 'server-restored';
-
-/**
- * A change in a server's health, dispatched on the Group:
- * `server-down` (it failed; its operations now fail fast), `server-up` (a
- * probe got a reply), `server-ejected` (taken off the ring, `failover:
- * 'eject'`), `server-restored` (back on the ring).
- */
-export class ServerEvent extends Event {
-  constructor(
-    type: ServerEventType,
-    /** host:port */
-    readonly server: string,
-    /** Failures in a row so far (0 once up). */
-    readonly failures: number,
-    /** What went wrong, for down and ejected. */
-    readonly error: MemcacheError | undefined,
-  ) {
-    super(type);
-  }
-}
-
 /**
  * A group of memcached servers behind one API. Each key lives on one server;
  * operations that concern every server (flush, version, stats) say which
@@ -135,50 +59,13 @@ export class Group extends EventTarget implements PoolObserver {
 
   constructor(servers: readonly ServerInput[] | ServerInput, options: GroupOptions = {}) {
     super();
-    optionsObject(options, 'options');
+    const settings = resolveOptions(options);
     const list = Array.isArray(servers) ? servers : [servers as ServerInput];
     if (list.length === 0) throw new MemcacheError(ErrorCode.BAD_CONFIG, 'a group needs at least one server');
-    const number = (name: keyof typeof DEFAULTS, check: (v: unknown, n: string) => number): number =>
-      options[name] === undefined ? DEFAULTS[name] : check(options[name], name);
-    const timeout = number('timeout', milliseconds);
-    const connectTimeout = number('connectTimeout', milliseconds);
-    const keepAliveDelay = number('keepAliveDelay', milliseconds);
-    const maxValueSize = number('maxValueSize', positiveInteger);
-    const connections = number('connections', positiveInteger);
-    const maxQueueSize = number('maxQueueSize', positiveInteger);
-    const retryDelay = number('retryDelay', milliseconds);
-    const maxRetryDelay = number('maxRetryDelay', milliseconds);
-    this.failureLimit = number('failureLimit', positiveInteger);
-    const failover = options.failover ?? 'fail';
-    if (failover !== 'fail' && failover !== 'eject') {
-      throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown failover "${String(failover)}"; use 'fail' or 'eject'`);
-    }
-    this.failover = failover;
-    const transport = options.transport ?? nodeTransport;
-    const sasl = checkSasl(options.sasl);
-    const tls = checkTls(options.tls);
-    this.ring = new Ring(list, { distribution: options.distribution });
-    this.pools = this.ring.servers.map(
-      (server) =>
-        new Pool(
-          {
-            host: server.host,
-            port: server.port,
-            timeout,
-            connectTimeout,
-            keepAliveDelay,
-            maxValueSize,
-            transport,
-            connections,
-            maxQueueSize,
-            retryDelay,
-            maxRetryDelay,
-            sasl,
-            tls,
-          },
-          this,
-        ),
-    );
+    this.failover = settings.failover;
+    this.failureLimit = settings.failureLimit;
+    this.ring = new Ring(list, { distribution: settings.distribution });
+    this.pools = this.ring.servers.map((server) => new Pool({ ...settings.pool, host: server.host, port: server.port }, this));
   }
 
   /** host:port of every server, in configured order. */
@@ -514,26 +401,6 @@ export class Group extends EventTarget implements PoolObserver {
     this.pools.forEach((pool, i) => byServer.set(pool.address, answers[i]!));
     return byServer;
   }
-}
-
-function checkSasl(sasl: unknown): SaslCredentials | undefined {
-  if (sasl === undefined) return undefined;
-  const { username, password } = (sasl ?? {}) as Partial<SaslCredentials>;
-  if (typeof username !== 'string' || username === '' || typeof password !== 'string') {
-    // Never echo what was given: it may hold the password.
-    throw new MemcacheError(ErrorCode.BAD_CONFIG, 'sasl must be { username: non-empty string, password: string }');
-  }
-  if (username.includes('\0') || password.includes('\0')) {
-    throw new MemcacheError(ErrorCode.BAD_CONFIG, 'sasl username and password cannot hold a NUL character');
-  }
-  return { username, password };
-}
-
-function checkTls(tls: unknown): TlsOptions | undefined {
-  if (tls === undefined || tls === false) return undefined;
-  if (tls === true) return {};
-  if (typeof tls !== 'object' || tls === null) throw new MemcacheError(ErrorCode.BAD_CONFIG, 'tls must be true or an object');
-  return tls as TlsOptions;
 }
 
 function clientClosed(): MemcacheError {

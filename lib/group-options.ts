@@ -1,0 +1,121 @@
+import { ErrorCode, MemcacheError } from './errors.js';
+import type { Distribution } from './hash/ring.js';
+import type { SaslCredentials } from './net/connection.js';
+import { defaultTransport } from '#transport';
+import type { PoolOptions } from './net/pool.js';
+import type { TlsOptions, TransportFactory } from './net/transport.js';
+import { milliseconds, optionsObject, positiveInteger } from './validate.js';
+
+export interface GroupOptions {
+  /** Milliseconds an operation may wait for its reply, connecting included. Default 1000. */
+  timeout?: number;
+  /** Milliseconds a connection attempt may take. Default 1000. */
+  connectTimeout?: number;
+  /** TCP keep-alive probe delay in ms. Default 10000. */
+  keepAliveDelay?: number;
+  /** Largest value accepted, in bytes; larger values are refused before sending. Default 1 MiB (memcached's -I). */
+  maxValueSize?: number;
+  /** How sockets are made. Default: node:net. */
+  transport?: TransportFactory;
+  /** Key placement: `ketama` (default), `libmemcached-consistent` or `modula` (OpenSIPS's). */
+  distribution?: Distribution;
+  /** Connections per server. Default 1: one pipelined connection is the fastest (see the README). */
+  connections?: number;
+  /** Operations in flight per server before new ones are refused with MC_ERR_QUEUE_FULL. Default 10000. */
+  maxQueueSize?: number;
+  /**
+   * What happens to a failed server's keys. `'fail'` (default): the ring stays
+   * as configured, and operations for its keys fail fast with MC_ERR_SERVER_DOWN
+   * until it answers again. `'eject'`: after `failureLimit` failures in a row
+   * it leaves the ring and its keys move to the next live server, until a probe
+   * gets a reply (libmemcached's REMOVE_FAILED_SERVERS).
+   */
+  failover?: 'fail' | 'eject';
+  /** Failures in a row before `'eject'` takes a server off the ring. Default 2. */
+  failureLimit?: number;
+  /** First delay before a failed server is probed again, in ms; doubles per failed probe. Default 100. */
+  retryDelay?: number;
+  /** Cap on the probe delay, in ms. Default 2000. */
+  maxRetryDelay?: number;
+  /**
+   * SASL PLAIN credentials (`memcached -S`). Every new connection, reconnects
+   * included, authenticates before anything else is sent on it.
+   */
+  sasl?: SaslCredentials;
+  /**
+   * TLS (`memcached -Z`): `true` for the runtime's trusted CAs, or settings
+   * (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). Certificates
+   * are verified unless `rejectUnauthorized: false`.
+   */
+  tls?: TlsOptions | true;
+}
+
+const DEFAULTS = {
+  timeout: 1000,
+  connectTimeout: 1000,
+  keepAliveDelay: 10_000,
+  maxValueSize: 1024 * 1024,
+  connections: 1,
+  maxQueueSize: 10_000,
+  failureLimit: 2,
+  retryDelay: 100,
+  maxRetryDelay: 2000,
+};
+
+/** Options checked, with every default filled in. */
+export interface GroupSettings {
+  /** What every server's pool is built with (host and port come from the ring). */
+  pool: Omit<PoolOptions, 'host' | 'port'>;
+  distribution: Distribution | undefined;
+  failover: 'fail' | 'eject';
+  failureLimit: number;
+}
+
+/** Checks a Group's options (throwing MemcacheError) and fills in the defaults. */
+export function resolveOptions(options: GroupOptions): GroupSettings {
+  optionsObject(options, 'options');
+  const number = (name: keyof typeof DEFAULTS, check: (v: unknown, n: string) => number): number =>
+    options[name] === undefined ? DEFAULTS[name] : check(options[name], name);
+  const failover = options.failover ?? 'fail';
+  if (failover !== 'fail' && failover !== 'eject') {
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown failover "${String(failover)}"; use 'fail' or 'eject'`);
+  }
+  return {
+    pool: {
+      timeout: number('timeout', milliseconds),
+      connectTimeout: number('connectTimeout', milliseconds),
+      keepAliveDelay: number('keepAliveDelay', milliseconds),
+      maxValueSize: number('maxValueSize', positiveInteger),
+      connections: number('connections', positiveInteger),
+      maxQueueSize: number('maxQueueSize', positiveInteger),
+      retryDelay: number('retryDelay', milliseconds),
+      maxRetryDelay: number('maxRetryDelay', milliseconds),
+      transport: options.transport ?? defaultTransport,
+      sasl: checkSasl(options.sasl),
+      tls: checkTls(options.tls),
+    },
+    distribution: options.distribution,
+    failover,
+    failureLimit: number('failureLimit', positiveInteger),
+  };
+}
+
+function checkSasl(sasl: unknown): SaslCredentials | undefined {
+  if (sasl === undefined) return undefined;
+  const { username, password } = (sasl ?? {}) as Partial<SaslCredentials>;
+  if (typeof username !== 'string' || username === '' || typeof password !== 'string') {
+    // Never echo what was given: it may hold the password.
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, 'sasl must be { username: non-empty string, password: string }');
+  }
+  if (username.includes('\0') || password.includes('\0')) {
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, 'sasl username and password cannot hold a NUL character');
+  }
+  return { username, password };
+}
+
+function checkTls(tls: unknown): TlsOptions | undefined {
+  if (tls === undefined || tls === false) return undefined;
+  if (tls === true) return {};
+  if (typeof tls !== 'object' || tls === null) throw new MemcacheError(ErrorCode.BAD_CONFIG, 'tls must be true or an object');
+  return tls as TlsOptions;
+}
