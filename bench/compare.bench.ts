@@ -32,7 +32,10 @@ interface JaredwrayClient {
   set(key: string, value: string): Promise<boolean>;
   quit(): Promise<void>;
 }
-const { Memcache } = (await import('memcache')) as unknown as {
+// jaredwray memcache is ESM-only; a variable specifier keeps `tsc --noEmit` at the repo root
+// from needing it (the peers are installed in bench/ only, by `npm run bench`).
+const jaredwray = 'memcache';
+const { Memcache } = (await import(jaredwray)) as unknown as {
   Memcache: new (options: { nodes: string[]; timeout?: number }) => JaredwrayClient;
 };
 
