@@ -15,7 +15,7 @@ export interface GroupOptions {
   keepAliveDelay?: number;
   /** Largest value accepted, in bytes; larger values are refused before sending. Default 1 MiB (memcached's -I). */
   maxValueSize?: number;
-  /** How sockets are made. Default: node:net. */
+  /** How sockets are made. Default: node:net/node:tls, or cloudflare:sockets under the workerd condition. */
   transport?: TransportFactory;
   /** Key placement: `ketama` (default), `libmemcached-consistent` or `modula` (OpenSIPS's). */
   distribution?: Distribution;
