@@ -4,7 +4,7 @@
  * any other way.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { freePort, isListening } from './loopback.js';
 
 export const INSTALL_HINT =
   'memcached is not installed (or not on PATH). Install it with `apt-get install -y memcached` ' +
@@ -16,28 +16,7 @@ export class LocalServerError extends Error {
   override readonly name = 'LocalServerError';
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 export class LocalMemcached {
   private constructor(
@@ -73,7 +52,7 @@ export class LocalMemcached {
       child.once('exit', () => process.removeListener('exit', kill));
       const deadline = Date.now() + 5000;
       while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-        if (await canConnect(port)) return new LocalMemcached(port, child, version);
+        if (await isListening(port)) return new LocalMemcached(port, child, version);
         await new Promise((r) => setTimeout(r, 20));
       }
       child.kill('SIGKILL');

@@ -1,7 +1,6 @@
 // Runs the CLI as a user would, as its own process: node --import tsx
 // lib/cli/main.ts ... (no build needed), from the repository root.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -52,18 +51,9 @@ export function finished(child: ChildProcess): Promise<Result> {
 }
 
 /** memring ARGS..., resolved when the process has exited. */
+export { isListening as listening } from '../../lib/cli/loopback.js';
+
 export function memring(args: string[], options: RunOptions = {}): Promise<Result> {
   return finished(start(args, options));
 }
 
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}

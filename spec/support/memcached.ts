@@ -2,9 +2,11 @@
 // makes sure none outlives the test process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { freePort, isListening } from '../../lib/cli/loopback.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+export { freePort };
 
 const INSTALL_HINT =
   'memcached is not installed (or not on PATH). The specs run against a real server: ' +
@@ -19,29 +21,7 @@ function requireMemcached(): void {
   checked = true;
 }
 
-/** A free TCP port on 127.0.0.1 (bound then released; memcached takes it next). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -124,7 +104,7 @@ export class MemcachedServer {
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`memcached exited with ${child.exitCode}: ${stderr}`);
-      if (await canConnect(this.port)) return;
+      if (await isListening(this.port)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
     child.kill('SIGKILL');
