@@ -1,21 +1,11 @@
 // A Group over several real memcached servers: placement, multi-get, every-server commands.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Group, Ring, type Distribution } from '../lib/index.js';
+import { Group, Ring } from '../lib/index.js';
 import { MemcachedServer } from './support/memcached.js';
+import { placementVectors } from './support/vectors.js';
 
-interface PlacementCase {
-  name: string;
-  distribution: Distribution;
-  servers: string[];
-  weights?: number[];
-  placement: Record<string, number>;
-}
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/placement.json', import.meta.url), 'utf8')) as {
-  keys: string[];
-  cases: PlacementCase[];
-};
+const vectors = placementVectors;
 
 /** Which of `servers` holds `key`, asked of each server directly. */
 async function holder(direct: Group[], key: string): Promise<number[]> {

@@ -2,21 +2,12 @@
 // what it reports when servers are added or removed.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 
 import { Ring } from '../../lib/index.js';
 import { memring } from './run.js';
+import { placementVectors } from '../support/vectors.js';
 
-interface PlacementCase {
-  name: string;
-  distribution: string;
-  servers: string[];
-  weights?: number[];
-  placement: Record<string, number>;
-}
-const vectors = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/placement.json', import.meta.url), 'utf8'),
-) as { keys: string[]; cases: PlacementCase[] };
+const vectors = placementVectors;
 
 interface Share {
   server: string;

@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
 import { Ring, type Distribution } from '../../lib/hash/ring.js';
@@ -9,22 +8,9 @@ import { md5Word } from '../../lib/hash/md5.js';
 import { oneAtATime } from '../../lib/hash/one-at-a-time.js';
 import type { ServerInput } from '../../lib/hash/server.js';
 import { ErrorCode, MemcacheError } from '../../lib/errors.js';
+import { placementVectors, type PlacementCase } from '../support/vectors.js';
 
-interface PlacementCase {
-  name: string;
-  distribution: Distribution;
-  servers: string[];
-  weights?: number[];
-  placement: Record<string, number>;
-}
-interface PlacementVectors {
-  keys: string[];
-  cases: PlacementCase[];
-}
-
-const vectors = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/placement.json', import.meta.url), 'utf8'),
-) as PlacementVectors;
+const vectors = placementVectors;
 
 function serversOf(vector: PlacementCase): ServerInput[] {
   const weights = vector.weights;

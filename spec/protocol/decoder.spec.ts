@@ -6,6 +6,7 @@ import { ResponseDecoder, type FrameHandler } from '../../lib/protocol/decoder.j
 import { Opcode } from '../../lib/protocol/opcodes.js';
 import { Status } from '../../lib/protocol/status.js';
 import { concat, flagsOf, hex, reply, u64, utf8 } from '../support/frames.js';
+import { throwsCode } from '../support/throws.js';
 
 // ---- helpers -----------------------------------------------------------------
 
@@ -86,15 +87,7 @@ function randomChunks(stream: Uint8Array, seed: number, max: number): Uint8Array
 }
 
 function throwsProtocol(fn: () => unknown): MemcacheError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof MemcacheError, `expected a MemcacheError, got ${String(caught)}`);
-  assert.equal(caught.code, ErrorCode.PROTOCOL, caught.message);
-  return caught;
+  return throwsCode(fn, ErrorCode.PROTOCOL);
 }
 
 // ---- fixtures: reply shapes memcached 1.6 sends --------------------------------

@@ -5,6 +5,7 @@ import { ErrorCode, MemcacheError } from '../../lib/errors.js';
 import { Opcode } from '../../lib/protocol/opcodes.js';
 import { OUT_OF_LINE_VALUE, RequestWriter } from '../../lib/protocol/writer.js';
 import { concat, hex, request, utf8, type FrameFields } from '../support/frames.js';
+import { throwsCode } from '../support/throws.js';
 
 // ---- helpers -----------------------------------------------------------------
 
@@ -38,18 +39,6 @@ function allBytes(): Uint8Array {
   return out;
 }
 
-/** Runs `fn`, which must throw a MemcacheError with `code`; returns it. */
-function throwsCode(fn: () => unknown, code: ErrorCode): MemcacheError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof MemcacheError, `expected a MemcacheError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
 
 // ---- exact bytes -------------------------------------------------------------
 
