@@ -108,11 +108,6 @@ export class Connection implements TransportEvents, FrameHandler {
     this.decoder = new ResponseDecoder(this, options.maxValueSize + 64 * 1024);
   }
 
-  /** True once the socket is connected and usable. */
-  get isOpen(): boolean {
-    return this.state === OPEN;
-  }
-
   /** Encodes and queues an operation; it settles through its own resolve/reject. */
   send(op: Operation): void {
     if (this.closing || this.state === CLOSED) {
@@ -155,13 +150,6 @@ export class Connection implements TransportEvents, FrameHandler {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.closeWaiters.push(resolve));
-  }
-
-  /** Closes at once, rejecting everything in flight with `error`. */
-  destroy(error?: MemcacheError): void {
-    if (this.state === CLOSED) return;
-    this.closing = true;
-    this.fail(error ?? new MemcacheError(ErrorCode.CLIENT_CLOSED, 'connection destroyed', { server: this.address }));
   }
 
   // ---- transport events ----
@@ -377,6 +365,6 @@ function withServer(error: MemcacheError, server: string): MemcacheError {
   return new MemcacheError(error.code, error.message, { server, status: error.status, cause: error.cause });
 }
 
-export function formatAddress(host: string, port: number): string {
+function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
