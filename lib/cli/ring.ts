@@ -30,7 +30,8 @@ Options:
       --json             print JSON: for keys, an array of { key, server }
   -h, --help             this help`;
 
-interface Share {
+/** One server's load in `ring --json` output. */
+export interface Share {
   server: string;
   /** Points on the continuum; null in modula, which has none. */
   points: number | null;

@@ -6,16 +6,10 @@ import assert from 'node:assert/strict';
 import { Ring } from '../../lib/index.js';
 import { memring } from './run.js';
 import { placementVectors } from '../support/vectors.js';
+import type { Share } from '../../lib/cli/ring.js';
 
 const vectors = placementVectors;
 
-interface Share {
-  server: string;
-  points: number | null;
-  point_share: number | null;
-  keys: number;
-  key_share: number;
-}
 interface Moves {
   distribution: string;
   sample: number;
