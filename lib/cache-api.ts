@@ -9,7 +9,7 @@
 import { ErrorCode, MemcacheError } from './errors.js';
 import { Group, type GroupOptions } from './group.js';
 import { parseGroupSpec } from './group-spec.js';
-import { describeType } from './protocol/writer.js';
+import { describeType } from './validate.js';
 
 // str2sint's syntax: what cache_counter_fetch accepts, once decr's padding is gone.
 const DECIMAL_INTEGER = /^-?[0-9]+$/;

@@ -1,5 +1,4 @@
 import { ErrorCode, MemcacheError } from './errors.js';
-import { describeType } from './protocol/writer.js';
 
 const MAX_U64 = 0xffffffffffffffffn;
 
@@ -46,4 +45,11 @@ export function optionsObject(value: unknown, name: string): void {
 export function abortSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined || value instanceof AbortSignal) return value;
   throw badArgument('signal', 'an AbortSignal', value);
+}
+
+/** A value's type for messages ("null", "Uint8Array", "number"), never the value itself. */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value;
 }

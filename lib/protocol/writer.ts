@@ -1,4 +1,5 @@
 import { ErrorCode, MemcacheError } from '../errors.js';
+import { describeType } from '../validate.js';
 import { HEADER_LENGTH, MAX_KEY_LENGTH, Opcode, REQUEST_MAGIC } from './opcodes.js';
 
 const utf8 = new TextEncoder();
@@ -331,10 +332,4 @@ function keyLengthError(length: number): MemcacheError {
 function keyCharacterError(code: number, index: number): MemcacheError {
   const what = code === 0x20 ? 'a space' : `control character U+${code.toString(16).padStart(4, '0')}`;
   return new MemcacheError(ErrorCode.BAD_KEY, `key holds ${what} at index ${index}`);
-}
-
-export function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return typeof value;
 }
