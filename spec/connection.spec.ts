@@ -217,7 +217,7 @@ describe('operation timeout', () => {
     const group = new Group([server.address], { timeout: 300 });
     try {
       await group.set('k', 'v');
-      server.signal('SIGSTOP');
+      await server.pause();
       const results = await Promise.all(Array.from({ length: 50 }, () => settleTime(() => group.get('k'))));
       for (const r of results) {
         assert.equal(r.error?.code, 'MC_ERR_TIMEOUT');

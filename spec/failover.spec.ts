@@ -128,7 +128,7 @@ describe("failover 'fail' (the default): the ring stays, the dead server's keys 
       const stop = sleep(2500);
       const running = load(group, keys, 64, stop);
       await sleep(200);
-      victim.signal('SIGSTOP');
+      await victim.pause();
       const outcomes = await running;
       let timedOut = 0;
       for (const o of outcomes) {
@@ -249,7 +249,7 @@ describe('bounded queue', () => {
     const group = new Group([server.address], { maxQueueSize: 10, timeout: 300 });
     try {
       await group.set('k', 'v');
-      server.signal('SIGSTOP');
+      await server.pause();
       const queued = Array.from({ length: 10 }, () => group.get('k').catch((e: MemcacheError) => e.code));
       await assert.rejects(group.get('k'), (error: MemcacheError) => {
         assert.equal(error.code, 'MC_ERR_QUEUE_FULL');

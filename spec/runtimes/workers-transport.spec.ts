@@ -68,7 +68,7 @@ describe('Workers transport: failures', () => {
     const group = new Group([server.address], { transport: workersTransport, retryDelay: 20, maxRetryDelay: 50 });
     try {
       await group.set('k', 'v');
-      server.signal('SIGSTOP');
+      await server.pause();
       const pending = group.get('k');
       await new Promise((r) => setTimeout(r, 50));
       server.signal('SIGKILL');

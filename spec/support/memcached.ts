@@ -1,7 +1,7 @@
 // Starts real memcached processes on free loopback ports for the specs, and
 // makes sure none outlives the test process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { freePort, isListening } from '../../lib/cli/loopback.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,15 @@ function requireMemcached(): void {
   checked = true;
 }
 
-
+/** Whether every thread of the process is stopped: memcached's worker threads stop one by one. */
+function allThreadsStopped(pid: number): boolean {
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    // The state letter follows the command name, which may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'latin1');
+    if (stat.charAt(stat.lastIndexOf(')') + 2) !== 'T') return false;
+  }
+  return true;
+}
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -111,9 +119,26 @@ export class MemcachedServer {
     throw new Error(`memcached did not listen on ${this.address} within 5 s: ${stderr}`);
   }
 
-  /** Sends a signal (SIGSTOP to stall it, SIGCONT to resume, SIGKILL to crash it). */
+  /** Sends a signal (SIGCONT to resume, SIGKILL to crash it; use pause() to stall it). */
   signal(name: NodeJS.Signals): void {
     this.child?.kill(name);
+  }
+
+  /**
+   * Stalls the server (SIGSTOP) and waits until the kernel reports it stopped.
+   * kill() only queues the signal: on a loaded machine memcached can still
+   * answer a request or two before it takes effect, so a spec that needs a
+   * silent server waits until every thread shows state 'T' in /proc.
+   */
+  async pause(): Promise<void> {
+    const child = this.child;
+    if (child === null || child.pid === undefined) throw new Error('memcached is not running');
+    child.kill('SIGSTOP');
+    const deadline = Date.now() + 5000;
+    while (!allThreadsStopped(child.pid)) {
+      if (Date.now() > deadline) throw new Error(`memcached (pid ${child.pid}) did not stop within 5 s`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   }
 
   /** Kills the process and waits for it to be gone. */
