@@ -2,7 +2,9 @@
 // (3rd-Eden) in the same run, and the 64-in-flight get rate with 1 server
 // and with 4 (adding servers must not cost throughput per operation).
 import { createRequire } from 'node:module';
+import { connect, type Socket } from 'node:net';
 import { Group } from '../lib/index.js';
+import { rawGets } from '../lib/cli/raw.js';
 import { MemcachedServer } from '../spec/support/memcached.js';
 import { inFlight, interleaved, report, ROUNDS } from './harness.js';
 
@@ -40,6 +42,69 @@ function thirdEdenGetMulti(): Promise<Record<string, string>> {
 const checkThird = await thirdEdenGetMulti();
 if (Object.keys(checkThird).length !== keys.length) throw new Error('3rd-Eden getMulti missed keys');
 
+/**
+ * The ceiling: one plain socket per server with its GETKQ frames and a NOOP
+ * prebuilt, written at once; a call ends when every socket has received the
+ * byte count its hits add up to. What the servers and the loopback allow,
+ * with no client around it.
+ */
+interface RawMultiSocket {
+  socket: Socket;
+  frames: Buffer;
+  expected: number;
+  received: number;
+  done: () => void;
+}
+const rawMultiSockets: RawMultiSocket[] = [];
+{
+  const byServer = new Map<string, string[]>();
+  for (const key of keys) {
+    const server = group.serverFor(key)!;
+    byServer.set(server, [...(byServer.get(server) ?? []), key]);
+  }
+  for (const [address, serverKeys] of byServer) {
+    const frames: Buffer[] = [];
+    let expected = 24; // the NOOP's reply
+    for (const [i, key] of serverKeys.entries()) {
+      const frame = Buffer.alloc(24 + Buffer.byteLength(key));
+      frame[0] = 0x80; // request magic
+      frame[1] = 0x0d; // GETKQ
+      frame.writeUInt16BE(frame.length - 24, 2);
+      frame.writeUInt32BE(frame.length - 24, 8);
+      frame.writeUInt32BE(i, 12);
+      frame.write(key, 24);
+      frames.push(frame);
+      expected += 24 + 4 + (frame.length - 24) + VALUE.length; // header, flags, key, value
+    }
+    const noop = Buffer.alloc(24);
+    noop[0] = 0x80;
+    noop[1] = 0x0a;
+    frames.push(noop);
+    const [host, port] = address.split(':') as [string, string];
+    const socket = connect({ host, port: Number(port), noDelay: true });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const raw: RawMultiSocket = { socket, frames: Buffer.concat(frames), expected, received: 0, done: () => {} };
+    socket.on('data', (chunk: Buffer) => {
+      raw.received += chunk.length;
+      if (raw.received < raw.expected) return;
+      raw.received -= raw.expected;
+      raw.done();
+    });
+    rawMultiSockets.push(raw);
+  }
+}
+function rawGetMulti(): Promise<unknown> {
+  return Promise.all(
+    rawMultiSockets.map(
+      (raw) =>
+        new Promise<void>((resolve) => {
+          raw.done = resolve;
+          raw.socket.write(raw.frames);
+        }),
+    ),
+  );
+}
+
 /** `batches` getMulti calls of the 100 keys, one after another; resolves to the keys fetched. */
 async function sequentialBatches(run: () => Promise<unknown>, batches: number): Promise<number> {
   for (let i = 0; i < batches; i++) await run();
@@ -47,11 +112,17 @@ async function sequentialBatches(run: () => Promise<unknown>, batches: number): 
 }
 
 const multi = await interleaved([
+  ['raw sockets, prebuilt GETKQ frames', () => sequentialBatches(rawGetMulti, BATCHES)],
   ['memring getMulti(100 keys, 4 servers)', () => sequentialBatches(() => group.getMulti(keys), BATCHES)],
   ['memcached (3rd-Eden) getMulti', () => sequentialBatches(thirdEdenGetMulti, BATCHES / 5)],
 ]);
 console.log(`\n(keys per second = 1e9 / ns per key; median of ${ROUNDS} interleaved rounds)`);
 report('getMulti of 100 keys over 4 servers, one call at a time, ns per key', multi, 'memcached (3rd-Eden) getMulti');
+const rawRow = multi[0]!;
+const oursRow = multi[1]!;
+console.log(`\nmemring getMulti reaches ${(rawRow.nsPerOp / oursRow.nsPerOp).toFixed(2)}x of the raw sockets' rate.`);
+
+for (const raw of rawMultiSockets) raw.socket.destroy();
 
 const CONCURRENT = 8;
 const concurrent = await interleaved([
@@ -65,11 +136,38 @@ await one.set('bench:one', VALUE);
 const spread = Array.from({ length: 1024 }, (_, i) => `bench:spread:${i}`);
 await Promise.all(spread.map((k) => group.set(k, VALUE)));
 let n = 0;
+// The same two shapes with raw sockets say what the machine itself allows:
+// 64 in flight on one socket, and 16 on each of four (the spread of 64 random keys).
+const rawTarget = (address: string, inFlightCount: number, targetKeys: string[]) => {
+  const [host, port] = address.split(':') as [string, string];
+  return { host, port: Number(port), keys: targetKeys, inFlight: inFlightCount };
+};
+const oneTarget = [rawTarget(addresses[0]!, 64, ['bench:one'])];
+const fourTargets = addresses.map((a) => rawTarget(a, 16, spread.filter((k) => group.serverFor(k) === a)));
 const rates = await interleaved([
+  ['raw socket, 1 server, 64 in flight', () => rawGets(oneTarget, { ops: OPS }).then((r) => r.ops)],
+  ['raw sockets, 4 servers, 16 in flight each', () => rawGets(fourTargets, { ops: OPS }).then((r) => r.ops)],
   ['get, 1 server, 64 in flight', () => inFlight(64, OPS, () => one.get('bench:one'))],
   ['get, 4 servers, 64 in flight', () => inFlight(64, OPS, () => group.get(spread[n++ & 1023]!))],
 ]);
 report('64 in flight: 1 server against 4 (ratio near 1 = servers cost nothing per operation)', rates, 'get, 1 server, 64 in flight');
+
+// Why the ratio is what it is: the Node process's own CPU time per get
+// (user + system) in each shape. With 64 in flight over 4 sockets each read
+// and write carries about a quarter of the operations, so system calls per
+// operation go up; where Node shares two cores with four servers, that CPU is
+// the rate.
+async function cpuPerOp(call: () => Promise<unknown>): Promise<{ user: number; system: number }> {
+  const before = process.cpuUsage();
+  await inFlight(64, OPS, call);
+  const used = process.cpuUsage(before);
+  return { user: (used.user * 1000) / OPS, system: (used.system * 1000) / OPS };
+}
+const cpuOne = await cpuPerOp(() => one.get('bench:one'));
+const cpuFour = await cpuPerOp(() => group.get(spread[n++ & 1023]!));
+console.log('\n| Node CPU per get, ns | user | system |\n|---|---:|---:|');
+console.log(`| 1 server, 64 in flight | ${cpuOne.user.toFixed(0)} | ${cpuOne.system.toFixed(0)} |`);
+console.log(`| 4 servers, 64 in flight | ${cpuFour.user.toFixed(0)} | ${cpuFour.system.toFixed(0)} |`);
 
 // Connections per server: is one pipelined connection the fastest?
 const pools = [1, 2, 4].map((connections) => ({ connections, group: new Group([addresses[0]!], { connections }) }));
