@@ -7,7 +7,10 @@
 export interface TransportEvents {
   /** The connection is ready for writes. */
   onOpen(): void;
-  /** Bytes as they come off the socket. */
+  /**
+   * Bytes as they come off the socket. The chunk is only lent: a transport
+   * may read into the same memory again once onData returns.
+   */
   onData(chunk: Uint8Array): void;
   /** The socket ended or failed; `error` is undefined for a clean close by the peer. */
   onClose(error: Error | undefined): void;

@@ -64,7 +64,11 @@ export class ResponseDecoder {
     this.stopped = true;
   }
 
-  /** Feeds bytes as they come off the socket. Throws a PROTOCOL MemcacheError on corrupt bytes. */
+  /**
+   * Feeds bytes as they come off the socket. Throws a PROTOCOL MemcacheError on
+   * corrupt bytes. Nothing of `data` is read after this returns (a
+   * split frame is copied, values are copied out), so the caller may reuse it.
+   */
   push(data: Uint8Array): void {
     // A plain Uint8Array view: Node's Buffer overrides slice() to return a view (values must be
     // copies), and its subarray() is slower.
