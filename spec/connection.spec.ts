@@ -376,3 +376,26 @@ describe('server error statuses', () => {
     }
   });
 });
+
+describe('the socket read buffer, reused for every read', () => {
+  it('values kept from earlier reads are not overwritten by later ones', async () => {
+    const server = await MemcachedServer.start();
+    const group = new Group([server.address]);
+    try {
+      // 400 values of 1-3000 bytes, each filled with its own byte: about 600 KB,
+      // so the replies span many 64 KiB reads into the same buffer.
+      const keys = Array.from({ length: 400 }, (_, i) => `reuse:${i}`);
+      const expected = keys.map((_, i) => new Uint8Array(1 + ((i * 7919) % 3000)).fill(i % 251));
+      await Promise.all(keys.map((key, i) => group.set(key, expected[i]!)));
+      const singles = await Promise.all(keys.map((key) => group.get(key)));
+      const multi = await group.getMulti(keys);
+      for (const [i, key] of keys.entries()) {
+        assert.deepEqual(singles[i]?.value, expected[i], `get ${key}`);
+        assert.deepEqual(multi.get(key)?.value, expected[i], `getMulti ${key}`);
+      }
+    } finally {
+      await group.close();
+      await server.stop();
+    }
+  });
+});
