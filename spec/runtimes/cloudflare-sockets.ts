@@ -3,18 +3,9 @@
 // web streams over a node:net socket, with the Workers API's promises. TLS is
 // not played here (workerd itself does it in spec/runtimes.test.ts): the
 // options asked for are recorded, and 'on' fails like an unreachable server.
+import type { SocketAddress, SocketOptions } from 'cloudflare:sockets';
 import { connect as tcp } from 'node:net';
 import { Duplex } from 'node:stream';
-
-export interface SocketAddress {
-  hostname: string;
-  port: number;
-}
-
-export interface SocketOptions {
-  secureTransport?: 'off' | 'on' | 'starttls';
-  allowHalfOpen?: boolean;
-}
 
 /** Every connect() call, in order. */
 export const calls: { address: SocketAddress; options: SocketOptions | undefined }[] = [];
