@@ -25,7 +25,7 @@ interface Moves {
 
 const FOUR = '10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4';
 
-describe('memring ring --json: placement observed from libmemcached 1.0.18 (shared/vectors/placement.json)', () => {
+describe('memring ring --json: placement observed from libmemcached 1.0.18 (spec/hash/vectors/placement.json)', () => {
   it('covers every case of the vector file', () => {
     assert.equal(vectors.cases.length, 15);
     assert.equal(vectors.keys.length, 68);

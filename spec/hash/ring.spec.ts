@@ -25,7 +25,7 @@ function throwsCode(fn: () => unknown, code: ErrorCode): void {
 const hosts = (count: number, port = 11211): string[] =>
   Array.from({ length: count }, (_, i) => `10.0.${i >> 8}.${i & 0xff}:${port}`);
 
-describe('Ring: placement observed from libmemcached 1.0.18 (shared/vectors/placement.json)', () => {
+describe('Ring: placement observed from libmemcached 1.0.18 (spec/hash/vectors/placement.json)', () => {
   it('has the cases and keys the vector file promises', () => {
     assert.equal(vectors.keys.length, 68);
     assert.equal(vectors.cases.length, 15);

@@ -1,5 +1,6 @@
-// shared/vectors/placement.json: placements observed from libmemcached 1.0.18.
-// The repository sits beside shared/ (CI clones it so), hence the path.
+// spec/hash/vectors/placement.json: placements observed from libmemcached 1.0.18,
+// copied unchanged from the project's shared reference set (shared/vectors/placement.json)
+// so the repository stands alone.
 import { readFileSync } from 'node:fs';
 import type { Distribution } from '../../lib/hash/ring.js';
 
@@ -14,5 +15,5 @@ export interface PlacementCase {
 }
 
 export const placementVectors = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/placement.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../hash/vectors/placement.json', import.meta.url), 'utf8'),
 ) as { keys: string[]; cases: PlacementCase[] };
