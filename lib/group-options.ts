@@ -24,6 +24,11 @@ export interface GroupOptions {
   /** Operations in flight per server before new ones are refused with MC_ERR_QUEUE_FULL. Default 10000. */
   maxQueueSize?: number;
   /**
+   * Bytes of requests (values included) waiting on one server, queued or
+   * unanswered, before new ones are refused with MC_ERR_QUEUE_FULL. Default 64 MiB.
+   */
+  maxQueueBytes?: number;
+  /**
    * What happens to a failed server's keys. `'fail'` (default): the ring stays
    * as configured, and operations for its keys fail fast with MC_ERR_SERVER_DOWN
    * until it answers again. `'eject'`: after `failureLimit` failures in a row
@@ -57,6 +62,7 @@ const DEFAULTS = {
   maxValueSize: 1024 * 1024,
   connections: 1,
   maxQueueSize: 10_000,
+  maxQueueBytes: 64 * 1024 * 1024,
   failureLimit: 2,
   retryDelay: 100,
   maxRetryDelay: 2000,
@@ -88,6 +94,7 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       maxValueSize: number('maxValueSize', positiveInteger),
       connections: number('connections', positiveInteger),
       maxQueueSize: number('maxQueueSize', positiveInteger),
+      maxQueueBytes: number('maxQueueBytes', positiveInteger),
       retryDelay: number('retryDelay', milliseconds),
       maxRetryDelay: number('maxRetryDelay', milliseconds),
       transport: options.transport ?? defaultTransport,

@@ -8,6 +8,8 @@ export interface PoolOptions extends Omit<ConnectionOptions, 'observer'> {
   connections: number;
   /** Operations allowed in flight on the server at once; more are refused with MC_ERR_QUEUE_FULL. */
   maxQueueSize: number;
+  /** Bytes of requests allowed to wait on the server at once (queued, unwritten or unanswered); more are refused with MC_ERR_QUEUE_FULL. */
+  maxQueueBytes: number;
   /** First delay before probing a failed server, in ms; doubled on every failed probe. */
   retryDelay: number;
   /** Cap on that delay, in ms. */
