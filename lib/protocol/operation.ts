@@ -26,6 +26,11 @@ export type Kind = (typeof Kind)[keyof typeof Kind];
 /** Expiration that tells Increment/Decrement not to create a missing key. */
 export const NO_CREATE = 0xffffffff;
 
+/** What keeps count of the operations waiting on a server. */
+export interface OperationHolder {
+  release(op: Operation): void;
+}
+
 /**
  * One request and its settlement: the single object a call allocates besides
  * its promise. It is queued by the pool, written by the connection, and sits
@@ -48,6 +53,12 @@ export class Operation {
   opaque = 0;
   lastOpaque = 0;
   deadline = 0;
+  /** Position in its connection's send order: written once the connection has flushed past it. */
+  seq = 0;
+  /** Bytes the request occupies until it leaves its connection (the server's byte bound). */
+  bytes = 0;
+  /** Told once when the operation settles, however it settles (the pool's count of waiting operations). */
+  holder: OperationHolder | null = null;
   next: Operation | null = null;
   /** Accumulated reply of multi-frame operations (getMulti, stats). */
   result: unknown = null;
@@ -72,6 +83,7 @@ export class Operation {
     if (this.settled) return;
     this.settled = true;
     if (this.signal !== null) this.signal.removeEventListener('abort', this);
+    this.release();
     this.resolve(value);
   }
 
@@ -79,7 +91,15 @@ export class Operation {
     if (this.settled) return;
     this.settled = true;
     if (this.signal !== null) this.signal.removeEventListener('abort', this);
+    this.release();
     this.reject(error);
+  }
+
+  private release(): void {
+    const holder = this.holder;
+    if (holder === null) return;
+    this.holder = null;
+    holder.release(this);
   }
 
   /** Listener for the caller's AbortSignal (an object listener: no closure per call). */
