@@ -4,7 +4,7 @@ import { HEADER_LENGTH, MAX_KEY_LENGTH, Opcode, REQUEST_MAGIC } from './opcodes.
 
 const utf8 = new TextEncoder();
 
-/** Values at least this long are sent as their own chunk instead of being copied into the frame. */
+/** Values at least this long are sent as their own chunk (a copy taken at the call) instead of being written into the frame. */
 export const OUT_OF_LINE_VALUE = 16 * 1024;
 const BLOCK_SIZE = 64 * 1024;
 const TWO_32 = 4294967296;
@@ -207,8 +207,12 @@ export class RequestWriter {
       } else if (value.length < OUT_OF_LINE_VALUE) {
         b.set(value, valueOffset);
         valueLength = value.length;
+      } else if (value.length <= this.maxValueLength) {
+        // Copied now, as a small value is: what is stored is the array as it was at the call,
+        // whatever the caller does with it before the socket reads it. (Not .slice(): on a Buffer that is a view.)
+        outOfLine = new Uint8Array(value);
       } else {
-        outOfLine = value;
+        valueLength = value.length; // refused just below, without copying it first
       }
       if (outOfLine !== null) valueLength = outOfLine.length;
       if (valueLength > this.maxValueLength) {

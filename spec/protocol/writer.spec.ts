@@ -421,7 +421,7 @@ describe('RequestWriter: values', () => {
 });
 
 describe('RequestWriter: values of OUT_OF_LINE_VALUE bytes or more', () => {
-  it('hands out a big Uint8Array as its own chunk, the same object, uncopied', () => {
+  it('hands out a big Uint8Array as its own chunk: a copy taken at the call, not the caller array', () => {
     const writer = new RequestWriter();
     const big = new Uint8Array(OUT_OF_LINE_VALUE).fill(0xab);
     writer.keyOnly(Opcode.Get, 'before', 1);
@@ -429,7 +429,9 @@ describe('RequestWriter: values of OUT_OF_LINE_VALUE bytes or more', () => {
     writer.keyOnly(Opcode.Get, 'after', 3);
     const chunks = writer.drain();
     assert.equal(chunks.length, 3);
-    assert.equal(chunks[1], big, 'the value chunk is the caller array itself');
+    assert.notEqual(chunks[1], big, 'the value chunk is a copy');
+    assert.notEqual(chunks[1]!.buffer, big.buffer, 'the copy shares no memory with the caller array');
+    assert.deepEqual(chunks[1], big);
     assert.deepEqual(
       chunks[0],
       concat([
@@ -442,6 +444,19 @@ describe('RequestWriter: values of OUT_OF_LINE_VALUE bytes or more', () => {
     assert.deepEqual(chunks[2], request({ opcode: Opcode.Get, key: utf8('after'), opaque: 3 }));
     writer.drained();
     assert.equal(writer.pending, false);
+  });
+
+  it('hands out the bytes as they were at store(), at every size, for Uint8Array and Buffer values', () => {
+    for (const size of [1, OUT_OF_LINE_VALUE - 1, OUT_OF_LINE_VALUE, 4 * OUT_OF_LINE_VALUE]) {
+      for (const value of [new Uint8Array(size), Buffer.alloc(size)]) {
+        const writer = new RequestWriter();
+        value.fill(0x41);
+        writer.store(Opcode.Set, 'k', value, 0, 0, 1);
+        const expected = request({ opcode: Opcode.Set, extras: u32s(0, 0), key: utf8('k'), value: new Uint8Array(value), opaque: 1 });
+        value.fill(0x42);
+        assert.deepEqual(take(writer), expected, `${size} bytes, ${value.constructor.name}`);
+      }
+    }
   });
 
   it('copies a value one byte under the threshold into the frame', () => {
@@ -460,7 +475,10 @@ describe('RequestWriter: values of OUT_OF_LINE_VALUE bytes or more', () => {
     writer.concat(Opcode.Prepend, 'k', big, 1);
     writer.sasl(Opcode.SaslAuth, 'PLAIN', big, 2);
     const chunks = writer.drain();
-    assert.equal(chunks.filter((c) => c === big).length, 2);
+    assert.equal(chunks.length, 4);
+    assert.equal(chunks.filter((c) => c === big).length, 0, 'each value chunk is a copy');
+    assert.deepEqual(chunks[1], big);
+    assert.deepEqual(chunks[3], big);
     assert.deepEqual(
       concat(chunks),
       concat([
