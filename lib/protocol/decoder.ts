@@ -26,7 +26,6 @@ export class ResponseDecoder {
   opcode = 0;
   keyLength = 0;
   extrasLength = 0;
-  dataType = 0;
   status = 0;
   bodyLength = 0;
   opaque = 0;
@@ -156,7 +155,6 @@ export class ResponseDecoder {
     this.opcode = b[at + 1]!;
     this.keyLength = (b[at + 2]! << 8) | b[at + 3]!;
     this.extrasLength = b[at + 4]!;
-    this.dataType = b[at + 5]!;
     this.status = (b[at + 6]! << 8) | b[at + 7]!;
     this.bodyLength = readU32(b, at + 8);
     this.opaque = readU32(b, at + 12);

@@ -19,7 +19,6 @@ export const Kind = {
   Version: 9,
   Noop: 10,
   Flush: 11,
-  Sasl: 12,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -157,8 +156,6 @@ export function encodeOperation(writer: RequestWriter, op: Operation): void {
       return writer.stat(op.key === '' ? null : op.key, op.opaque);
     case Kind.Flush:
       return writer.flush(op.opcode, op.expires, op.opaque);
-    case Kind.Sasl:
-      return writer.sasl(op.opcode, op.key, op.value as Uint8Array, op.opaque);
     default:
       return writer.empty(op.opcode, op.opaque);
   }
@@ -228,7 +225,7 @@ export function applyReply(op: Operation, frame: ResponseDecoder, server: string
       else op.fail(statusError(op, frame, server));
       return true;
     default:
-      if (status === Status.Ok) op.succeed(op.kind === Kind.Sasl ? frame.valueText() : undefined);
+      if (status === Status.Ok) op.succeed(undefined);
       else op.fail(statusError(op, frame, server));
       return true;
   }

@@ -16,7 +16,6 @@ interface Seen {
   opaque: number;
   casHi: number;
   casLo: number;
-  dataType: number;
   flags: number;
   key: number[];
   value: number[];
@@ -40,7 +39,6 @@ class Recorder implements FrameHandler {
       opaque: f.opaque,
       casHi: f.casHi,
       casLo: f.casLo,
-      dataType: f.dataType,
       flags: f.flags,
       key: Array.from(f.bytes.subarray(start, start + f.keyLength)),
       value: Array.from(value),
@@ -145,7 +143,6 @@ describe('ResponseDecoder: fixtures of real reply shapes', () => {
       opaque: 1,
       casHi: 10,
       casLo: 11,
-      dataType: 0,
       flags: 0xdeadbeef,
       key: [],
       value: Array.from(utf8('hello')),
@@ -217,11 +214,11 @@ describe('ResponseDecoder: fixtures of real reply shapes', () => {
     assert.equal(seen[2]!.valueText, 'Unknown command');
   });
 
-  it('reports data type, status and opaque over their whole width', () => {
+  it('reports opcode, status and opaque over their whole width (and ignores the data type byte)', () => {
     const seen = decode([reply({ opcode: 0xff, status: 0xabcd, dataType: 0x7f, opaque: 0xffffffff, casHi: 0xffffffff, casLo: 0xfffffffe })]).seen;
     assert.deepEqual(
-      [seen[0]!.opcode, seen[0]!.status, seen[0]!.dataType, seen[0]!.opaque, seen[0]!.casHi, seen[0]!.casLo],
-      [0xff, 0xabcd, 0x7f, 0xffffffff, 0xffffffff, 0xfffffffe],
+      [seen[0]!.opcode, seen[0]!.status, seen[0]!.opaque, seen[0]!.casHi, seen[0]!.casLo],
+      [0xff, 0xabcd, 0xffffffff, 0xffffffff, 0xfffffffe],
     );
   });
 });

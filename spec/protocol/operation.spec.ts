@@ -169,12 +169,6 @@ const kinds: [string, KindCase][] = [
     frame: okReply(Opcode.Flush),
     resolves: new Map([[Status.Ok, is(undefined)]]),
   }],
-  ['Sasl', {
-    kind: Kind.Sasl,
-    opcode: Opcode.SaslAuth,
-    frame: okReply(Opcode.SaslAuth, { value: utf8('Authenticated') }),
-    resolves: new Map([[Status.Ok, is('Authenticated')]]),
-  }],
 ];
 
 for (const [name, c] of kinds) {
@@ -389,7 +383,6 @@ describe('encodeOperation: frames per Kind', () => {
       [op(Kind.Flush, Opcode.Flush, { expires: 30 }), (w) => w.flush(Opcode.Flush, 30, 42)],
       [op(Kind.Version, Opcode.Version, {}), (w) => w.empty(Opcode.Version, 42)],
       [op(Kind.Noop, Opcode.Noop, {}), (w) => w.empty(Opcode.Noop, 42)],
-      [op(Kind.Sasl, Opcode.SaslAuth, { key: 'PLAIN', value: utf8('\0u\0p') }), (w) => w.sasl(Opcode.SaslAuth, 'PLAIN', utf8('\0u\0p'), 42)],
     ];
     for (const [operation, write] of cases) {
       assert.deepEqual(frames(operation), direct(write), `kind ${operation.kind}, opcode ${opcodeName(operation.opcode)}`);
