@@ -253,7 +253,7 @@ export class Group extends EventTarget implements PoolObserver {
     this.ejectIfDue(pool, error);
   }
 
-  onProbeFailed(pool: Pool, error: MemcacheError): void {
+  onFailure(pool: Pool, error: MemcacheError): void {
     this.ejectIfDue(pool, error);
   }
 

@@ -253,7 +253,9 @@ describe('connect failures', () => {
   it('rejects with MC_ERR_CONNECT_TIMEOUT when the connection never opens', async () => {
     let closed = 0;
     const neverOpens = (_options: unknown, _events: TransportEvents): Transport => ({
-      write() {},
+      write() {
+        return true;
+      },
       close() {
         closed++;
       },

@@ -62,6 +62,17 @@ class NodeTransport implements Transport {
       // Before the handshake completes, a TLS socket's error is the handshake's (never a plaintext fallback).
       events.onClose(tls !== undefined && !secured ? tlsError(error) : error);
     });
+    socket.on('drain', () => {
+      if (!this.closed) events.onDrain();
+    });
+    // The peer's end of stream, reported at once: 'close' only follows in a later phase of
+    // the event loop, after queued writes would have gone to a socket the server has closed.
+    socket.on('end', () => {
+      if (this.closed) return;
+      this.closed = true;
+      socket.destroy();
+      events.onClose(undefined);
+    });
     socket.on('close', () => {
       if (this.closed) return;
       this.closed = true;
@@ -69,16 +80,15 @@ class NodeTransport implements Transport {
     });
   }
 
-  write(chunks: readonly Uint8Array[]): void {
+  write(chunks: readonly Uint8Array[]): boolean {
     const socket = this.socket;
-    if (chunks.length === 1) {
-      socket.write(chunks[0]!);
-      return;
-    }
+    if (chunks.length === 1) return socket.write(chunks[0]!);
     // Corked writes leave as one writev: a big value is sent from its own buffer, uncopied.
     socket.cork();
     for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]!);
     socket.uncork();
+    // What write() said while corked is stale: after the writev, only what is still buffered counts.
+    return socket.writableNeedDrain !== true;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import { ErrorCode, MemcacheError } from '../errors.js';
 import { Opcode } from '../protocol/opcodes.js';
-import { Kind, Operation, promiseOf } from '../protocol/operation.js';
+import { Kind, Operation, type OperationHolder, promiseOf } from '../protocol/operation.js';
 import { Connection, type ConnectionObserver, type ConnectionOptions } from './connection.js';
 
 export interface PoolOptions extends Omit<ConnectionOptions, 'observer'> {
@@ -20,29 +20,47 @@ export interface PoolOptions extends Omit<ConnectionOptions, 'observer'> {
 export interface PoolObserver {
   /** The server just failed while in use; operations for it now fail fast. */
   onDown(pool: Pool, error: MemcacheError): void;
-  /** A probe of the down server failed; `pool.failures` counts the failures in a row. */
-  onProbeFailed(pool: Pool, error: MemcacheError): void;
+  /** Another failure was counted while the server is down (`pool.failures` counts them in a row). */
+  onFailure(pool: Pool, error: MemcacheError): void;
   /** A probe got a reply: the server is usable again. */
   onUp(pool: Pool): void;
 }
+
+/** Bytes a request takes besides its key and value: a header per frame and room for extras. */
+const FRAME_OVERHEAD = 48;
 
 /**
  * The connections to one server, and that server's health.
  *
  * While the server is healthy, operations go to the connection with the
- * fewest in flight. When a connection fails with callers waiting (refused,
- * reset, timed out, corrupt), the server is marked down: from then on its
- * operations fail at once with MC_ERR_SERVER_DOWN instead of each waiting for
- * a timeout, and a probe (a Noop) is sent after a capped exponential backoff
- * with jitter. A probe must get a reply, not merely a TCP connection (a
- * stopped process still accepts connections), before the server counts as up.
+ * fewest in flight. What may wait on the server is bounded twice, in
+ * operations (`maxQueueSize`) and in bytes (`maxQueueBytes`); past either,
+ * calls are refused with MC_ERR_QUEUE_FULL before anything is encoded. An
+ * operation's slot is freed as soon as it settles (an aborted one does not
+ * hold it until a reply that may never come); its bytes when its request
+ * leaves the connection.
+ *
+ * When operations fail because of the server (written and unanswered, or
+ * waiting for a connection that could not be made) the server is marked
+ * down: from then on its operations fail at once with MC_ERR_SERVER_DOWN
+ * instead of each waiting for a timeout, and a probe (a Noop) is sent after a
+ * capped exponential backoff with jitter. A probe must get a reply, not merely
+ * a TCP connection (a stopped process still accepts connections), before the
+ * server counts as up. As in libmemcached, every failed operation counts
+ * toward `failures` (those in flight when a connection fails, those failing
+ * fast while the server is down, failed probes) until a probe succeeds.
  */
-export class Pool implements ConnectionObserver {
+export class Pool implements ConnectionObserver, OperationHolder {
   /** host:port */
   readonly address: string;
-  /** Failures in a row: 0 while the server is up. */
+  /** Failed operations in a row: 0 while the server is up. */
   failures = 0;
   private down = false;
+  /** Failed probes in a row: the backoff's exponent. */
+  private probeFailures = 0;
+  private probing = false;
+  /** Operations sent through the pool and not yet settled. */
+  private waiting = 0;
   private lastError: MemcacheError | null = null;
   private readonly connections: Connection[] = [];
   private probeTimer: ReturnType<typeof setTimeout> | null = null;
@@ -70,25 +88,43 @@ export class Pool implements ConnectionObserver {
 
   send(op: Operation): void {
     if (this.down) {
-      op.fail(this.downError());
+      const error = this.downError();
+      this.failures++;
+      op.fail(error);
+      this.observer.onFailure(this, error);
       return;
     }
     const connections = this.connections;
     let best = connections[0]!;
-    let total = best.inFlight;
+    let bytes = best.queuedBytes;
     for (let i = 1; i < connections.length; i++) {
       const connection = connections[i]!;
-      total += connection.inFlight;
+      bytes += connection.queuedBytes;
       if (connection.inFlight < best.inFlight) best = connection;
     }
-    if (total >= this.options.maxQueueSize) {
+    if (this.waiting >= this.options.maxQueueSize) {
       op.fail(
-        new MemcacheError(ErrorCode.QUEUE_FULL, `${total} operations already wait on this server (maxQueueSize)`, {
+        new MemcacheError(ErrorCode.QUEUE_FULL, `${this.waiting} operations already wait on this server (maxQueueSize)`, {
           server: this.address,
         }),
       );
       return;
     }
+    const size = requestSize(op);
+    // One request always fits an empty queue, whatever its size.
+    if (bytes > 0 && bytes + size > this.options.maxQueueBytes) {
+      op.fail(
+        new MemcacheError(
+          ErrorCode.QUEUE_FULL,
+          `${bytes} bytes of requests already wait on this server; ${size} more would pass maxQueueBytes (${this.options.maxQueueBytes})`,
+          { server: this.address },
+        ),
+      );
+      return;
+    }
+    op.bytes = size;
+    op.holder = this;
+    this.waiting++;
     best.send(op);
   }
 
@@ -100,18 +136,27 @@ export class Pool implements ConnectionObserver {
     await Promise.all(this.connections.map((c) => c.close()));
   }
 
+  // ---- OperationHolder ----
+
+  release(): void {
+    this.waiting--;
+  }
+
   // ---- ConnectionObserver ----
 
-  onOpen(): void {}
-
-  onFailure(_connection: Connection, error: MemcacheError, idle: boolean): void {
-    // An idle socket closed by the server hurt no one: the next operation reconnects.
-    if (idle || this.closed) return;
+  onFailure(connection: Connection, error: MemcacheError, lost: number): void {
+    // Nobody was hurt (an idle socket closed by the server): the next operation reconnects.
+    if (lost === 0 || this.closed) return;
+    // A failed probe counts itself.
+    if (this.probing && connection === this.connections[0]) return;
     this.lastError = error;
-    // Already down: the other connections failing too, or a probe (which counts itself).
-    if (this.down) return;
+    this.failures += lost;
+    if (this.down) {
+      this.observer.onFailure(this, error);
+      return;
+    }
     this.down = true;
-    this.failures = 1;
+    this.probeFailures = 0;
     this.observer.onDown(this, error);
     this.scheduleProbe();
   }
@@ -120,7 +165,7 @@ export class Pool implements ConnectionObserver {
 
   private scheduleProbe(): void {
     if (this.closed || this.probeTimer !== null) return;
-    const ceiling = Math.min(this.options.maxRetryDelay, this.options.retryDelay * 2 ** (this.failures - 1));
+    const ceiling = Math.min(this.options.maxRetryDelay, this.options.retryDelay * 2 ** this.probeFailures);
     // "Equal jitter": at least half the delay, so retries neither stampede nor come too early.
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
     const timer = setTimeout(this.probeTask, delay);
@@ -133,20 +178,25 @@ export class Pool implements ConnectionObserver {
     if (this.closed) return;
     const op = new Operation(Kind.Noop, Opcode.Noop);
     const reply = promiseOf<void>(op);
+    this.probing = true;
     this.connections[0]!.send(op);
     reply.then(
       () => {
+        this.probing = false;
         if (this.closed) return;
         this.down = false;
         this.failures = 0;
+        this.probeFailures = 0;
         this.lastError = null;
         this.observer.onUp(this);
       },
       (error: MemcacheError) => {
+        this.probing = false;
         if (this.closed) return;
         this.failures++;
+        this.probeFailures++;
         this.lastError = error;
-        this.observer.onProbeFailed(this, error);
+        this.observer.onFailure(this, error);
         this.scheduleProbe();
       },
     );
@@ -169,4 +219,17 @@ export class Pool implements ConnectionObserver {
       { server: this.address, cause: this.lastError ?? undefined },
     );
   }
+}
+
+/** What a request occupies until it leaves its connection: frames, keys and value (a string by its length). */
+function requestSize(op: Operation): number {
+  const keys = op.keys;
+  let size = FRAME_OVERHEAD + op.key.length;
+  if (keys !== null) {
+    size += keys.length * FRAME_OVERHEAD;
+    for (let i = 0; i < keys.length; i++) size += keys[i]!.length;
+  }
+  const value = op.value;
+  if (value !== null) size += value.length;
+  return size;
 }

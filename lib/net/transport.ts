@@ -12,13 +12,24 @@ export interface TransportEvents {
    * may read into the same memory again once onData returns.
    */
   onData(chunk: Uint8Array): void;
-  /** The socket ended or failed; `error` is undefined for a clean close by the peer. */
+  /** The transport has room again after a write() that returned false. */
+  onDrain(): void;
+  /**
+   * The socket ended or failed; `error` is undefined for a clean close by the
+   * peer. Reported as soon as the peer's end of stream is read, before any
+   * later write() would be attempted on a socket the peer has closed.
+   */
   onClose(error: Error | undefined): void;
 }
 
 export interface Transport {
-  /** Writes the chunks in order, as one socket write when the runtime allows. Consumes the array synchronously. */
-  write(chunks: readonly Uint8Array[]): void;
+  /**
+   * Writes the chunks in order, as one socket write when the runtime allows.
+   * Consumes the array synchronously; the chunks themselves may be held until
+   * sent. Returns false when the transport's buffer is full: write no more
+   * until onDrain.
+   */
+  write(chunks: readonly Uint8Array[]): boolean;
   /** Tears the socket down at once. No event follows. */
   close(): void;
   /** Keeps the process alive while requests are in flight (no-op where meaningless). */

@@ -19,6 +19,9 @@ class WorkersTransport implements Transport {
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private closed = false;
   private readonly onError = (error: unknown): void => this.finish(error);
+  private readonly onReady = (): void => {
+    if (!this.closed) this.events.onDrain();
+  };
 
   constructor(
     options: TransportOptions,
@@ -39,10 +42,14 @@ class WorkersTransport implements Transport {
     void this.read(socket.readable.getReader());
   }
 
-  write(chunks: readonly Uint8Array[]): void {
+  write(chunks: readonly Uint8Array[]): boolean {
     // The stream queues the writes in order and keeps each chunk (never reused by the writer) until sent.
     const writer = this.writer;
     for (let i = 0; i < chunks.length; i++) writer.write(chunks[i]!).catch(this.onError);
+    const room = writer.desiredSize;
+    if (room === null || room > 0) return true;
+    writer.ready.then(this.onReady, this.onError);
+    return false;
   }
 
   close(): void {
