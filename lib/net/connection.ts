@@ -1,7 +1,7 @@
 import { ErrorCode, MemcacheError } from '../errors.js';
 import { ResponseDecoder, type FrameHandler } from '../protocol/decoder.js';
 import { Opcode, opcodeName } from '../protocol/opcodes.js';
-import { Kind, type Operation, applyReply, encodeOperation } from '../protocol/operation.js';
+import { Kind, type Operation, applyReply, encodeOperation, isRepeatable } from '../protocol/operation.js';
 import { Status, describeStatus } from '../protocol/status.js';
 import { RequestWriter } from '../protocol/writer.js';
 import type { TlsOptions, Transport, TransportEvents, TransportFactory } from './transport.js';
@@ -376,11 +376,13 @@ export class Connection implements TransportEvents, FrameHandler {
 
   /**
    * Drops the socket and rejects the operations in flight: the head with
-   * `error`, the others with `others` (default: the same). With
-   * `keepUnwritten`, operations not yet written stay queued and go out on a
-   * fresh connection.
+   * `error`, the others with `others` (default: the same). With `closed`
+   * (the server closed an open connection), nothing is lost that need not
+   * be: operations not yet written stay queued, and reads written but
+   * unanswered are sent once more (see isRepeatable), both on a fresh
+   * connection.
    */
-  private fail(error: MemcacheError, others: MemcacheError = error, keepUnwritten = false): void {
+  private fail(error: MemcacheError, others: MemcacheError = error, closed = false): void {
     const transport = this.transport;
     this.transport = null;
     transport?.close();
@@ -389,29 +391,57 @@ export class Connection implements TransportEvents, FrameHandler {
     this.blocked = false;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    const keep = keepUnwritten && !this.closing;
-    if (!keep) this.writer?.discard();
+    const keep = closed && !this.closing;
     const flushed = keep ? this.flushedSeq : Infinity;
-    let op = this.head;
+    const first = this.head;
+    let op = first;
     let lost = 0;
+    // Written reads to send again, in order, linked through `next`.
+    let again: Operation | null = null;
+    let againTail: Operation | null = null;
     while (op !== null && op.seq <= flushed) {
       const next = op.next;
       op.next = null;
-      this.queuedBytes -= op.bytes;
-      this.inFlight--;
-      if (!op.settled) lost++;
-      op.fail(op === this.head ? error : others);
+      if (keep && !op.settled && !op.resent && isRepeatable(op)) {
+        op.resent = true;
+        if (againTail === null) again = op;
+        else againTail.next = op;
+        againTail = op;
+      } else {
+        this.queuedBytes -= op.bytes;
+        this.inFlight--;
+        if (!op.settled) lost++;
+        op.fail(op === first ? error : others);
+      }
       op = next;
     }
-    this.head = op;
-    if (op === null) this.tail = null;
+    // Without `keep` the loop took everything, and nothing waits in the writer for a next connection.
+    if (!keep) this.writer?.discard();
+    if (again !== null) this.resend(again, againTail!, op);
+    else {
+      this.head = op;
+      if (op === null) this.tail = null;
+    }
     this.state = this.closing ? CLOSED : IDLE;
     if (this.state === CLOSED) this.releaseCloseWaiters();
     else {
       this.options.observer?.onFailure(this, error, lost);
-      // What was never written is not lost: it goes out on a fresh connection, with its own deadline.
       if (this.head !== null && this.state === IDLE) this.connect();
     }
+  }
+
+  /** Puts written reads back at the front of the queue, encoded again ahead of the frames never written. */
+  private resend(first: Operation, last: Operation, unwritten: Operation | null): void {
+    const writer = this.writer!;
+    const held = writer.drain().slice();
+    writer.drained();
+    for (let op: Operation | null = first; op !== null; op = op.next) encodeOperation(writer, op);
+    writer.requeue(held);
+    last.next = unwritten;
+    if (unwritten === null) this.tail = last;
+    this.head = first;
+    // They count as not yet written again.
+    this.flushedSeq = first.seq - 1;
   }
 
   private shutDown(): void {

@@ -56,6 +56,8 @@ export class Operation {
   seq = 0;
   /** Bytes the request occupies until it leaves its connection (the server's byte bound). */
   bytes = 0;
+  /** Written once already and sent again after the server closed the connection without answering. */
+  resent = false;
   /** Told once when the operation settles, however it settles (the pool's count of waiting operations). */
   holder: OperationHolder | null = null;
   next: Operation | null = null;
@@ -133,6 +135,27 @@ export function promiseOf<T>(op: Operation): Promise<T> {
   const promise = new Promise<T>(capture);
   capturing = null;
   return promise;
+}
+
+/**
+ * Whether a request written and left unanswered when the server closed the
+ * connection may be sent again: reads (and touch, which only moves an
+ * expiration) come out the same however often they run. Writes and counters
+ * may have been applied; their outcome is unknown.
+ */
+export function isRepeatable(op: Operation): boolean {
+  switch (op.kind) {
+    case Kind.Get:
+    case Kind.GetMulti:
+    case Kind.GetAndTouch:
+    case Kind.Touch:
+    case Kind.Stats:
+    case Kind.Version:
+    case Kind.Noop:
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Writes the operation's frames. Throws (committing nothing) on a bad key or value. */

@@ -65,6 +65,18 @@ export class RequestWriter {
     this.ready.length = 0;
   }
 
+  /**
+   * Queues chunks drained earlier and never sent to go out after what is
+   * committed now (requests encoded again on a fresh connection go ahead of them).
+   */
+  requeue(chunks: readonly Uint8Array[]): void {
+    if (this.end > this.start) {
+      this.ready.push(this.block.subarray(this.start, this.end));
+      this.start = this.end;
+    }
+    for (let i = 0; i < chunks.length; i++) this.ready.push(chunks[i]!);
+  }
+
   /** Drops every committed byte not yet drained (the connection they were meant for is gone). */
   discard(): void {
     this.ready.length = 0;
