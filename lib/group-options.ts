@@ -19,7 +19,7 @@ export interface GroupOptions {
   transport?: TransportFactory;
   /** Key placement: `ketama` (default), `libmemcached-consistent` or `modula` (OpenSIPS's). */
   distribution?: Distribution;
-  /** Connections per server. Default 1: one pipelined connection is the fastest (see the README). */
+  /** Connections per server, at most 128. Default 1: one pipelined connection is the fastest (see the README). */
   connections?: number;
   /** Operations in flight per server before new ones are refused with MC_ERR_QUEUE_FULL. Default 10000. */
   maxQueueSize?: number;
@@ -92,7 +92,7 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       connectTimeout: number('connectTimeout', milliseconds),
       keepAliveDelay: number('keepAliveDelay', milliseconds),
       maxValueSize: number('maxValueSize', positiveInteger),
-      connections: number('connections', positiveInteger),
+      connections: number('connections', connectionCount),
       maxQueueSize: number('maxQueueSize', positiveInteger),
       maxQueueBytes: number('maxQueueBytes', positiveInteger),
       retryDelay: number('retryDelay', milliseconds),
@@ -105,6 +105,21 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
     failover,
     failureLimit: number('failureLimit', positiveInteger),
   };
+}
+
+/**
+ * One pipelined connection already carries thousands of operations at once,
+ * and memcached serves each connection on one of its few worker threads:
+ * past a few per server, more only cost sockets and memory.
+ */
+const MAX_CONNECTIONS = 128;
+
+function connectionCount(value: unknown, name: string): number {
+  const count = positiveInteger(value, name);
+  if (count > MAX_CONNECTIONS) {
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, `${name} is ${count}; at most ${MAX_CONNECTIONS} per server are allowed`);
+  }
+  return count;
 }
 
 function checkSasl(sasl: unknown): SaslCredentials | undefined {
