@@ -168,7 +168,8 @@ describe("failover 'fail' (the default): the ring stays, the dead server's keys 
       for (const key of deadKeys) {
         const start = Date.now();
         await assert.rejects(group.set(key, 'x'), { code: 'MC_ERR_SERVER_DOWN' });
-        assert.ok(Date.now() - start < 50);
+        // Far under the 1000 ms timeout a wait for a connection or a reply would take, with room for a loaded machine.
+        assert.ok(Date.now() - start < 500, `took ${Date.now() - start} ms`);
       }
       for (const key of liveKeys) assert.equal(await group.set(key, 'x'), true);
       // getMulti: the dead server's keys are misses, the live ones are returned.

@@ -74,7 +74,9 @@ describe('SASL PLAIN', () => {
       const connectionsAfter = Number((await admin.stats()).get(server.address)!['total_connections']);
       // Backoff: 1 + a few probes in 1.5 s (100, 200, 400, 800 ms...), not hundreds.
       const attempts = connectionsAfter - connectionsBefore - 1;
-      assert.ok(attempts >= 2 && attempts <= 6, `${attempts} connection attempts in 1.5 s`);
+      // 3 to 5 expected; at least 1 (it retries at all, even when timers run late on a loaded machine), at most 10
+      // (a tight loop makes hundreds; a fixed 50-100 ms delay without doubling makes 15 or more).
+      assert.ok(attempts >= 1 && attempts <= 10, `${attempts} connection attempts in 1.5 s`);
       for (const text of said) {
         assert.ok(!text.includes(wrong), 'the wrong password leaked');
         assert.ok(!text.includes(PASSWORD), 'the password leaked');
