@@ -83,7 +83,7 @@ class NodeTransport implements Transport {
   write(chunks: readonly Uint8Array[]): boolean {
     const socket = this.socket;
     if (chunks.length === 1) return socket.write(chunks[0]!);
-    // Corked writes leave as one writev: a big value is sent from its own buffer, uncopied.
+    // Corked writes leave as one writev: a big value goes from its own chunk (the writer's copy), not through a frame.
     socket.cork();
     for (let i = 0; i < chunks.length; i++) socket.write(chunks[i]!);
     socket.uncork();
