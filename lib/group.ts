@@ -6,7 +6,7 @@ import { resolveOptions, type GroupOptions } from './group-options.js';
 import { Pool, type PoolObserver } from './net/pool.js';
 import { Opcode } from './protocol/opcodes.js';
 import { Kind, NO_CREATE, Operation, promiseOf } from './protocol/operation.js';
-import { checkKey } from './protocol/writer.js';
+import { checkKey } from './key.js';
 import { ServerEvent } from './server-event.js';
 import { abortSignal, casToken, optionsObject, uint32, uint64 } from './validate.js';
 

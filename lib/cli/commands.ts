@@ -5,7 +5,7 @@
  */
 import { Group } from '../group.js';
 import type { Item } from '../item.js';
-import { checkKey } from '../protocol/writer.js';
+import { checkKey } from '../key.js';
 import {
   Exit,
   SERVER_OPTIONS_HELP,

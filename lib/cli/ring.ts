@@ -5,7 +5,7 @@
 import { MemcacheError } from '../errors.js';
 import { Ring, type Distribution } from '../hash/ring.js';
 import { parseServer } from '../hash/server.js';
-import { checkKey } from '../protocol/writer.js';
+import { checkKey } from '../key.js';
 import { Exit, UsageError, checkServer, distribution, integer, out, parseCommand, serverList } from './args.js';
 import { percent, table } from './table.js';
 

@@ -43,8 +43,6 @@ export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 export const REQUEST_MAGIC = 0x80;
 export const RESPONSE_MAGIC = 0x81;
 export const HEADER_LENGTH = 24;
-/** Longest key the server accepts; a longer one makes it close the connection. */
-export const MAX_KEY_LENGTH = 250;
 
 const names: string[] = [];
 for (const [name, code] of Object.entries(Opcode)) names[code] = name;

@@ -1,6 +1,7 @@
 import { ErrorCode, MemcacheError } from '../errors.js';
 import { describeType } from '../validate.js';
-import { HEADER_LENGTH, MAX_KEY_LENGTH, Opcode, REQUEST_MAGIC } from './opcodes.js';
+import { MAX_KEY_LENGTH, checkKey, keyCharacterError, keyLengthError } from '../key.js';
+import { HEADER_LENGTH, Opcode, REQUEST_MAGIC } from './opcodes.js';
 
 const utf8 = new TextEncoder();
 
@@ -303,49 +304,9 @@ export class RequestWriter {
   }
 }
 
-/**
- * Checks a key against the rules the writer enforces, without writing it:
- * for paths that must refuse bad input before any frame exists (a batch over
- * many servers, a server that is down).
- */
-export function checkKey(key: unknown): void {
-  if (typeof key !== 'string') throw new MemcacheError(ErrorCode.BAD_KEY, `key must be a string, got ${typeof key}`);
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw keyLengthError(key.length);
-  let ascii = true;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c <= 0x20 || (c >= 0x7f && c <= 0x9f)) throw keyCharacterError(c, i);
-    if (c >= 0x80) ascii = false;
-  }
-  if (ascii) return;
-  if (!isWellFormed(key)) {
-    throw new MemcacheError(ErrorCode.BAD_KEY, 'key holds a lone UTF-16 surrogate and has no UTF-8 form');
-  }
-  const length = utf8.encode(key).length;
-  if (length > MAX_KEY_LENGTH) throw keyLengthError(length);
-}
-
 /** Bytes to reserve in the block for a value that may be copied inline. */
 function inlineRoom(value: Uint8Array | string): number {
   if (typeof value === 'string') return value.length * 3 < OUT_OF_LINE_VALUE ? value.length * 3 : 0;
   if (value instanceof Uint8Array) return value.length < OUT_OF_LINE_VALUE ? value.length : 0;
   throw new MemcacheError(ErrorCode.BAD_VALUE, `value must be a string or Uint8Array, got ${describeType(value)}`);
-}
-
-function isWellFormed(text: string): boolean {
-  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
-  if (native !== undefined) return native.call(text);
-  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
-}
-
-function keyLengthError(length: number): MemcacheError {
-  return new MemcacheError(
-    ErrorCode.BAD_KEY,
-    length === 0 ? 'key is empty' : `key is ${length} bytes long; the limit is ${MAX_KEY_LENGTH}`,
-  );
-}
-
-function keyCharacterError(code: number, index: number): MemcacheError {
-  const what = code === 0x20 ? 'a space' : `control character U+${code.toString(16).padStart(4, '0')}`;
-  return new MemcacheError(ErrorCode.BAD_KEY, `key holds ${what} at index ${index}`);
 }
