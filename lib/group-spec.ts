@@ -44,6 +44,7 @@ const CONTROL = /[\x00-\x1f\x7f]/;
 // libmemcached's "host:port weight": the weight after a space instead of a ':'.
 const SPACED_WEIGHT = /^(.*:[0-9]+) +([0-9]+)$/;
 const MODPARAM_EXAMPLE = '"name = host[:port],host[:port]..."';
+const URL_EXAMPLE = '"memcached[:group]://[user[:password]@]host[:port],.../"';
 
 function badServer(message: string): never {
   throw new MemcacheError(ErrorCode.BAD_SERVER, message);
@@ -56,6 +57,21 @@ function badConfig(message: string): never {
 // JSON quoting shows control characters instead of printing them.
 const quote = (text: string): string => JSON.stringify(text);
 
+// User info or a URL: text holding either may hold a password.
+const USER_INFO_OR_URL = /@|\/\//;
+// What may be a URL gone wrong (or user info in a host list): the modparam parser's messages must not show it.
+const URL_LIKE = /@|\/\/|^memcacheds?:/i;
+
+/**
+ * `text` quoted for a message, or, when it holds "@" or "//" (user info, a
+ * URL: it may hold a password), only where it does.
+ */
+export function shownText(text: string): string {
+  const at = text.search(USER_INFO_OR_URL);
+  if (at < 0) return quote(text);
+  return `(not shown: it holds "${text.startsWith('//', at) ? '//' : '@'}" at index ${at}, so it may hold a password)`;
+}
+
 /**
  * Parses a group spec in either OpenSIPS form (see the file comment). Leading
  * and trailing whitespace is ignored. Throws MemcacheError: MC_ERR_BAD_CONFIG
@@ -67,7 +83,36 @@ export function parseGroupSpec(text: string): GroupSpec {
   // Never echo what was given: a URL may hold a password.
   if (typeof text !== 'string') badConfig('a group spec must be a string, as OpenSIPS writes it');
   const spec = text.trim();
-  return URL_FORM.test(spec) ? parseUrl(spec) : parseModparam(spec);
+  if (URL_FORM.test(spec)) return parseUrl(spec);
+  try {
+    return parseModparam(spec);
+  } catch (error) {
+    // The modparam parser's messages quote the spec: a broken URL's would show its password.
+    if (error instanceof MemcacheError && URL_LIKE.test(spec)) badServer(urlMistake(spec));
+    throw error;
+  }
+}
+
+/**
+ * What is wrong with a spec that is not a cachedb URL but looks like one (or
+ * holds user info), told by position and by the parts that hold no secret.
+ */
+function urlMistake(spec: string): string {
+  const slashes = spec.indexOf('//');
+  if (slashes >= 0) {
+    const bad = spec.slice(0, slashes).search(/[\s=]/);
+    if (bad >= 0) {
+      const what = spec[bad] === '=' ? '"="' : 'whitespace';
+      return `cachedb URL holds ${what} at index ${bad}, before its "://"; expected ${URL_EXAMPLE}`;
+    }
+    return `cachedb URL needs ":" before "//" at index ${slashes}; expected ${URL_EXAMPLE}`;
+  }
+  const at = spec.indexOf('@');
+  if (/^memcacheds?:/i.test(spec)) {
+    const where = at < 0 ? '' : ` ("@" at index ${at})`;
+    return `cachedb URL has no "://" after its scheme and group${where}; expected ${URL_EXAMPLE}`;
+  }
+  return `"@" at index ${at} of a group spec: hosts cannot hold one (${MODPARAM_EXAMPLE}), and user info belongs in a cachedb URL, ${URL_EXAMPLE}`;
 }
 
 /** `modparam("memcached", "server", "group1 = localhost:9999,127.0.0.1")`. */
@@ -113,6 +158,9 @@ function parseUrl(url: string): GroupSpec {
   const slashes = url.indexOf('://');
   const head = url.slice(0, slashes);
   const rest = url.slice(slashes + 3);
+  // User info before the "://" (as in "user:password@memcached://h/") would be quoted as a scheme or group.
+  const early = head.indexOf('@');
+  if (early >= 0) badServer(`cachedb URL holds "@" at index ${early}, before its "://"; expected ${URL_EXAMPLE}`);
   const colon = head.indexOf(':');
   const scheme = colon < 0 ? head : head.slice(0, colon);
   if (scheme !== SCHEME && scheme !== TLS_SCHEME) {

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { parseGroupSpec, type GroupSpec } from '../lib/group-spec.js';
+import { CacheAPI } from '../lib/cache-api.js';
 import { ErrorCode, MemcacheError } from '../lib/errors.js';
 
 /** host:port:weight of every server, for short assertions. */
@@ -239,6 +240,53 @@ describe('passwords never appear in errors', () => {
       for (const part of ['Sup3r', 'S3cret']) assert.equal(text.includes(part), false, `"${error.message}" shows the password`);
     });
   }
+
+  // Not URLs at all, or URLs broken before their "://": none may fall through
+  // to a message that quotes the input (the modparam parser's, parseServer's).
+  const malformed = [
+    `memcached:app:${SECRET}@127.0.0.1/`,
+    `memcached: //app:${SECRET}@127.0.0.1/`,
+    `memcached//app:${SECRET}@127.0.0.1/`,
+    `memcached:g=1://app:${SECRET}@h/`,
+    `memcached:/app:${SECRET}@127.0.0.1/`,
+    `memcached:app:${SECRET}@127.0.0.1:11211`,
+    `memcached ://app:${SECRET}@h/`,
+    `memcached:g1 ://app:${SECRET}@h/`,
+    `memcached:g1 = app:${SECRET}@h`,
+    `g = app:${SECRET}@127.0.0.1:11211`,
+    `g = h:1,app:${SECRET}@h2`,
+    `memcached:app:${SECRET}@h://x/`,
+    `${SECRET}@memcached://h/`,
+    `app:${SECRET}@127.0.0.1`,
+    `//app:${SECRET}@h/`,
+    `memcached:g://app:${SECRET}@h:x/`,
+    `memcached:g://app:${SECRET}@h/,@i`,
+  ];
+  for (const text of malformed) {
+    it(`refuses "${text.replace(SECRET, '<password>')}" with a typed error that does not show the password`, () => {
+      let caught: unknown;
+      assert.throws(() => parseGroupSpec(text), (error: unknown) => ((caught = error), true));
+      assert.ok(caught instanceof MemcacheError, `not a MemcacheError: ${String(caught)}`);
+      for (const part of ['Sup3r', 'S3cret']) assert.equal(everyText(caught).includes(part), false, `"${caught.message}" shows the password`);
+      let fromApi: unknown;
+      assert.throws(() => new CacheAPI([text]), (error: unknown) => ((fromApi = error), true));
+      assert.ok(fromApi instanceof MemcacheError, `not a MemcacheError: ${String(fromApi)}`);
+      for (const part of ['Sup3r', 'S3cret']) assert.equal(everyText(fromApi).includes(part), false, `"${fromApi.message}" shows the password`);
+    });
+  }
+
+  it('says what is wrong with a URL broken before its "://", and where', () => {
+    refuses(`memcached:app:${SECRET}@127.0.0.1/`, ErrorCode.BAD_SERVER, '"://"');
+    refuses(`memcached: //app:${SECRET}@127.0.0.1/`, ErrorCode.BAD_SERVER, 'whitespace at index 10');
+    refuses(`memcached//app:${SECRET}@127.0.0.1/`, ErrorCode.BAD_SERVER, '":" before "//" at index 9');
+    refuses(`memcached:g=1://app:${SECRET}@h/`, ErrorCode.BAD_SERVER, '"=" at index 11');
+    refuses(`g = app:${SECRET}@127.0.0.1:11211`, ErrorCode.BAD_SERVER, '"@" at index 19');
+  });
+
+  it('still reads modparam specs whose group name holds what a URL would', () => {
+    assert.equal(parseGroupSpec('memcached:x = h:1').storageId, 'memcached_memcached:x');
+    assert.equal(parseGroupSpec('a@b = h:1').storageId, 'memcached_a@b');
+  });
 
   it('nor does a spec that is not a string', () => {
     const secret = { url: `memcached://u:${SECRET}@h/` };

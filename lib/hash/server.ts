@@ -42,13 +42,24 @@ function badServer(message: string): never {
   throw new MemcacheError(ErrorCode.BAD_SERVER, message);
 }
 
+// User info or a URL ("user:password@host", "memcached://..."): such a spec may hold a password.
+const USER_INFO_OR_URL = /@|\/\//;
+
+/** `server "spec"` for a message, or, for a spec that may hold a password, only where it holds what. */
+function named(spec: string): string {
+  const at = spec.search(USER_INFO_OR_URL);
+  if (at < 0) return `server "${spec}"`;
+  const what = spec.startsWith('//', at) ? '"//" (a URL)' : '"@" (user info)';
+  return `the server holding ${what} at index ${at} (not shown: it may hold a password; a server is "host[:port[:weight]]")`;
+}
+
 function checkHost(host: string, spec: string): void {
-  if (!HOST_CHARS.test(host) || (host.includes(':') && !IPV6.test(host))) badServer(`bad host in server "${spec}"`);
+  if (!HOST_CHARS.test(host) || (host.includes(':') && !IPV6.test(host))) badServer(`bad host in ${named(spec)}`);
 }
 
 function checkPort(port: unknown, spec: string): asserts port is number {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    badServer(`port out of range (1-65535) in server "${spec}"`);
+    badServer(`port out of range (1-65535) in ${named(spec)}`);
   }
 }
 
@@ -80,12 +91,12 @@ export function parseServer(spec: string): Server {
   let rest: string;
   if (spec.startsWith('[')) {
     const close = spec.indexOf(']');
-    if (close < 0) badServer(`unclosed "[" in server "${spec}"`);
+    if (close < 0) badServer(`unclosed "[" in ${named(spec)}`);
     host = spec.slice(1, close);
     rest = spec.slice(close + 1);
-    if (rest !== '' && !rest.startsWith(':')) badServer(`expected ":port" after "]" in server "${spec}"`);
+    if (rest !== '' && !rest.startsWith(':')) badServer(`expected ":port" after "]" in ${named(spec)}`);
   } else {
-    if (spec.includes('::')) badServer(`write an IPv6 address in brackets, as "[::1]:11211", not "${spec}"`);
+    if (spec.includes('::')) badServer(`write an IPv6 address in brackets, as "[::1]:11211", in ${named(spec)}`);
     const colon = spec.indexOf(':');
     host = colon < 0 ? spec : spec.slice(0, colon);
     rest = colon < 0 ? '' : spec.slice(colon);
@@ -94,13 +105,13 @@ export function parseServer(spec: string): Server {
   // rest is "", ":port" or ":port:weight".
   const fields = rest === '' ? [] : rest.slice(1).split(':');
   if (fields.length > 2) {
-    badServer(`too many ":" in server "${spec}" (write IPv6 addresses in brackets, as "[::1]:11211")`);
+    badServer(`too many ":" in ${named(spec)} (write IPv6 addresses in brackets, as "[::1]:11211")`);
   }
   let port = DEFAULT_PORT;
   let weight = 1;
   const [portText, weightText] = fields;
   if (portText !== undefined) {
-    if (!DIGITS.test(portText)) badServer(`bad port in server "${spec}"`);
+    if (!DIGITS.test(portText)) badServer(`bad port in ${named(spec)}`);
     port = Number(portText);
     checkPort(port, spec);
   }
