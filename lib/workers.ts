@@ -5,7 +5,8 @@
  */
 import { ErrorCode, MemcacheError } from './errors.js';
 import { Group as BaseGroup, type GroupOptions } from './group.js';
-import type { ServerInput } from './hash/server.js';
+import { toServer, type ServerInput } from './hash/server.js';
+import { checkWorkersTls } from './net/workers-tls.js';
 
 export * from './index.js';
 
@@ -16,7 +17,9 @@ const REQUEST_CONNECTION_LIMIT = 6;
  * A Group whose sockets all fit in one request: servers × `connections` may
  * not exceed 6 (MC_ERR_BAD_CONFIG). A connection past the limit would wait for
  * one of the request's others to close, and a Group's stay open until
- * `close()`: its operations would only time out.
+ * `close()`: its operations would only time out. TLS settings Workers
+ * cannot honour (ca, cert, key, another servername, rejectUnauthorized:
+ * false) are refused here too, rather than failing every connection.
  */
 export class Group extends BaseGroup {
   constructor(servers: readonly ServerInput[] | ServerInput, options: GroupOptions = {}) {
@@ -30,6 +33,10 @@ export class Group extends BaseGroup {
         `${count} servers × ${perServer} connections = ${count * perServer} sockets; ` +
           `a Workers request may hold at most ${REQUEST_CONNECTION_LIMIT} connections open`,
       );
+    }
+    const tls = options.tls;
+    if (tls !== undefined && tls !== true) {
+      for (const server of Array.isArray(servers) ? servers : [servers as ServerInput]) checkWorkersTls(tls, toServer(server).host);
     }
   }
 }

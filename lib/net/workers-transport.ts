@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'cloudflare:sockets';
-import { ErrorCode, MemcacheError } from '../errors.js';
-import type { TlsOptions, Transport, TransportEvents, TransportFactory, TransportOptions } from './transport.js';
+import type { Transport, TransportEvents, TransportFactory, TransportOptions } from './transport.js';
+import { checkWorkersTls } from './workers-tls.js';
 
 /**
  * A TCP socket from Workers' `cloudflare:sockets` (workerd, with or without
@@ -92,20 +92,8 @@ class WorkersTransport implements Transport {
  * silently ignored rather than connect differently than asked.
  */
 function secureTransport(options: TransportOptions): 'on' | 'off' {
-  const tls: TlsOptions | undefined = options.tls;
-  if (tls === undefined) return 'off';
-  const refused: string[] = [];
-  if (tls.ca !== undefined) refused.push('ca');
-  if (tls.cert !== undefined) refused.push('cert');
-  if (tls.key !== undefined) refused.push('key');
-  if (tls.servername !== undefined && tls.servername !== options.host) refused.push('servername');
-  if (tls.rejectUnauthorized === false) refused.push('rejectUnauthorized: false');
-  if (refused.length > 0) {
-    throw new MemcacheError(
-      ErrorCode.BAD_CONFIG,
-      `Workers sockets check certificates against public CAs and take no other TLS setting; cannot honour ${refused.join(', ')}`,
-    );
-  }
+  if (options.tls === undefined) return 'off';
+  checkWorkersTls(options.tls, options.host);
   return 'on';
 }
 

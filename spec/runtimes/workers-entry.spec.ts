@@ -33,6 +33,30 @@ describe('workerd entry: a Group fits in one request', () => {
     assert.throws(() => new workers.Group([]), { code: 'MC_ERR_BAD_CONFIG', message: /at least one server/ });
   });
 
+  it('refuses TLS settings Workers cannot honour with MC_ERR_BAD_CONFIG, at construction', () => {
+    const refused: [object, RegExp][] = [
+      [{ ca: 'pem' }, /cannot honour ca$/],
+      [{ cert: 'pem', key: 'S3CRETKEY' }, /cannot honour cert, key$/],
+      [{ servername: 'other.example' }, /cannot honour servername$/],
+      [{ rejectUnauthorized: false }, /cannot honour rejectUnauthorized: false$/],
+    ];
+    for (const [tls, pattern] of refused) {
+      assert.throws(() => new workers.Group(servers(1), { tls }), (error: unknown) => {
+        assert.ok(error instanceof main.MemcacheError);
+        assert.equal(error.code, 'MC_ERR_BAD_CONFIG');
+        assert.match(error.message, pattern);
+        assert.ok(!error.message.includes('S3CRET'));
+        return true;
+      });
+    }
+  });
+
+  it('accepts the TLS Workers gives: true, {}, the host as servername, rejectUnauthorized: true', async () => {
+    for (const tls of [true, {}, { servername: '127.0.0.1' }, { rejectUnauthorized: true }] as const) {
+      await new workers.Group(servers(2), { tls }).close();
+    }
+  });
+
   it('exports everything the main entry does; its Group is a Group', () => {
     assert.deepEqual(Object.keys(workers).sort(), Object.keys(main).sort());
     const group = new workers.Group(servers(1));
