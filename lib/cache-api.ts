@@ -7,9 +7,9 @@
  */
 
 import { ErrorCode, MemcacheError } from './errors.js';
-import { Group, type GroupOptions } from './group.js';
-import { parseGroupSpec } from './group-spec.js';
-import { describeType } from './validate.js';
+import { Group, type CallOptions, type GroupOptions } from './group.js';
+import { parseGroupSpec, shownText } from './group-spec.js';
+import { describeType, optionsObject } from './validate.js';
 
 // str2sint's syntax: what cache_counter_fetch accepts, once decr's padding is gone.
 const DECIMAL_INTEGER = /^-?[0-9]+$/;
@@ -38,14 +38,14 @@ export class CacheAPI {
     if (this.#closing !== null) throw new MemcacheError(ErrorCode.CLIENT_CLOSED, 'CacheAPI is closed');
     const { storageId, servers, username, password, tls } = parseGroupSpec(spec);
     if (this.#groups.has(storageId)) {
-      throw new MemcacheError(ErrorCode.BAD_CONFIG, `storage id "${storageId}" is configured twice`);
+      throw new MemcacheError(ErrorCode.BAD_CONFIG, `storage id ${shownText(storageId)} is configured twice`);
     }
     let group: Group;
     try {
       group = new Group(servers, groupOptions(this.#options, username, password, tls));
     } catch (error) {
       if (!(error instanceof MemcacheError)) throw error;
-      throw new MemcacheError(error.code, `group "${storageId}": ${error.message}`, { cause: error });
+      throw new MemcacheError(error.code, `group ${shownText(storageId)}: ${error.message}`, { cause: error });
     }
     this.#groups.set(storageId, group);
     return storageId;
@@ -56,49 +56,52 @@ export class CacheAPI {
     return [...this.#groups.keys()];
   }
 
-  /** cache_store: sets `value` as its UTF-8 bytes with flags 0; `expire` as memcached's (0 = never). */
-  async store(id: string, key: string, value: string, expire = 0): Promise<void> {
+  /**
+   * cache_store: sets `value` as its UTF-8 bytes with flags 0; `expire` as memcached's (0 = never).
+   * Every method takes a trailing `{ signal }`, passed to the group's call.
+   */
+  async store(id: string, key: string, value: string, expire = 0, options?: CallOptions): Promise<void> {
     const group = this.#group(id);
     if (typeof value !== 'string') {
       throw new MemcacheError(ErrorCode.BAD_VALUE, `cache_store value must be a string, got ${describeType(value)}`);
     }
-    await group.set(key, value, { expires: expire });
+    await group.set(key, value, withSignal({ expires: expire }, options));
   }
 
   /** cache_fetch: the value decoded as UTF-8, or null on a miss. */
-  async fetch(id: string, key: string): Promise<string | null> {
-    const item = await this.#group(id).get(key);
+  async fetch(id: string, key: string, options?: CallOptions): Promise<string | null> {
+    const item = await this.#group(id).get(key, options);
     return item === null ? null : item.text;
   }
 
   /** cache_remove: deletes the key; a missing key is fine. */
-  async remove(id: string, key: string): Promise<void> {
-    await this.#group(id).delete(key);
+  async remove(id: string, key: string, options?: CallOptions): Promise<void> {
+    await this.#group(id).delete(key, options);
   }
 
   /**
    * cache_add: adds `delta` and resolves to the new value. A missing key is
    * created holding `delta` (with `expire`), in the same atomic step.
    */
-  async add(id: string, key: string, delta: number, expire = 0): Promise<number> {
-    return counterValue(await this.#group(id).incr(key, delta, { initial: delta, expires: expire }));
+  async add(id: string, key: string, delta: number, expire = 0, options?: CallOptions): Promise<number> {
+    return counterValue(await this.#group(id).incr(key, delta, withSignal({ initial: delta, expires: expire }, options)));
   }
 
   /**
    * cache_sub: subtracts `delta` (stopping at 0) and resolves to the new
    * value. A missing key is created holding 0 (with `expire`), atomically.
    */
-  async sub(id: string, key: string, delta: number, expire = 0): Promise<number> {
-    return counterValue(await this.#group(id).decr(key, delta, { initial: 0, expires: expire }));
+  async sub(id: string, key: string, delta: number, expire = 0, options?: CallOptions): Promise<number> {
+    return counterValue(await this.#group(id).decr(key, delta, withSignal({ initial: 0, expires: expire }, options)));
   }
 
   /**
    * cache_counter_fetch: the stored value as a number, or null on a miss.
    * Rejects with MC_ERR_NOT_NUMERIC when it is not a decimal integer.
    */
-  async counterFetch(id: string, key: string): Promise<number | null> {
+  async counterFetch(id: string, key: string, options?: CallOptions): Promise<number | null> {
     const group = this.#group(id);
-    const item = await group.get(key);
+    const item = await group.get(key, options);
     if (item === null) return null;
     const text = item.text;
     let end = text.length;
@@ -126,7 +129,7 @@ export class CacheAPI {
     const group = this.#groups.get(id);
     if (group === undefined) {
       const known = this.#groups.size === 0 ? 'none' : this.storageIds.join(', ');
-      throw new MemcacheError(ErrorCode.BAD_ARGUMENT, `unknown storage id ${JSON.stringify(id)}; configured: ${known}`);
+      throw new MemcacheError(ErrorCode.BAD_ARGUMENT, `unknown storage id ${shownText(id)}; configured: ${known}`);
     }
     return group;
   }
@@ -144,6 +147,13 @@ function groupOptions(shared: GroupOptions, username: string | undefined, passwo
   if (username !== undefined) options.sasl = { username, password: password ?? '' };
   if (tls) options.tls = tlsSettings ?? true;
   return options;
+}
+
+/** A group call's own options with the caller's signal; the caller's options are checked as the Group checks them. */
+function withSignal<T extends object>(own: T, options: CallOptions | undefined): T & CallOptions {
+  optionsObject(options, 'options');
+  const signal = options?.signal;
+  return signal === undefined ? own : { ...own, signal };
 }
 
 /** Counters are 64-bit; a JavaScript number is exact only up to 2^53. */

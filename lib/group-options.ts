@@ -4,7 +4,7 @@ import type { SaslCredentials } from './net/connection.js';
 import { defaultTransport } from '#transport';
 import type { PoolOptions } from './net/pool.js';
 import type { TlsOptions, TransportFactory } from './net/transport.js';
-import { milliseconds, optionsObject, positiveInteger } from './validate.js';
+import { describeType, milliseconds, optionsObject, positiveInteger } from './validate.js';
 
 export interface GroupOptions {
   /** Milliseconds an operation may wait for its reply, connecting included. Default 1000. */
@@ -97,7 +97,7 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       maxQueueBytes: number('maxQueueBytes', positiveInteger),
       retryDelay: number('retryDelay', milliseconds),
       maxRetryDelay: number('maxRetryDelay', milliseconds),
-      transport: options.transport ?? defaultTransport,
+      transport: checkTransport(options.transport),
       sasl: checkSasl(options.sasl),
       tls: checkTls(options.tls),
     },
@@ -135,9 +135,42 @@ function checkSasl(sasl: unknown): SaslCredentials | undefined {
   return { username, password };
 }
 
+function checkTransport(transport: unknown): TransportFactory {
+  if (transport === undefined) return defaultTransport;
+  if (typeof transport !== 'function') {
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, 'transport must be a function (options, events) => Transport');
+  }
+  return transport as TransportFactory;
+}
+
+// What each TLS setting may be; anything else is refused rather than silently ignored.
+const PEM = 'a string or Uint8Array (PEM)';
+const TLS_FIELDS: Record<keyof TlsOptions, [check: (value: unknown) => boolean, expected: string]> = {
+  ca: [(v) => isPem(v) || (Array.isArray(v) && v.every(isPem)), `${PEM}, or an array of those`],
+  cert: [isPem, PEM],
+  key: [isPem, PEM],
+  servername: [(v) => typeof v === 'string', 'a string'],
+  rejectUnauthorized: [(v) => typeof v === 'boolean', 'a boolean'],
+};
+
+function isPem(value: unknown): boolean {
+  return typeof value === 'string' || value instanceof Uint8Array;
+}
+
 function checkTls(tls: unknown): TlsOptions | undefined {
   if (tls === undefined || tls === false) return undefined;
   if (tls === true) return {};
   if (typeof tls !== 'object' || tls === null) throw new MemcacheError(ErrorCode.BAD_CONFIG, 'tls must be true or an object');
+  for (const name of Object.keys(tls)) {
+    const field = Object.hasOwn(TLS_FIELDS, name) ? TLS_FIELDS[name as keyof TlsOptions] : undefined;
+    if (field === undefined) {
+      throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown tls option ${JSON.stringify(name)}; use ${Object.keys(TLS_FIELDS).join(', ')}`);
+    }
+    const value = (tls as Record<string, unknown>)[name];
+    // Never the value itself: a key's content must not reach a log.
+    if (value !== undefined && !field[0](value)) {
+      throw new MemcacheError(ErrorCode.BAD_CONFIG, `tls.${name} must be ${field[1]}, got ${describeType(value)}`);
+    }
+  }
   return tls as TlsOptions;
 }

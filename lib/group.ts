@@ -8,7 +8,7 @@ import { Opcode } from './protocol/opcodes.js';
 import { Kind, NO_CREATE, Operation, promiseOf } from './protocol/operation.js';
 import { checkKey } from './key.js';
 import { ServerEvent } from './server-event.js';
-import { abortSignal, casToken, optionsObject, uint32, uint64 } from './validate.js';
+import { abortSignal, casToken, checkValue, optionsObject, uint32, uint64 } from './validate.js';
 
 export type { GroupOptions } from './group-options.js';
 export { ServerEvent, type ServerEventType } from './server-event.js';
@@ -50,12 +50,19 @@ export type Value = string | Uint8Array;
  * operations that concern every server (flush, version, stats) say which
  * answer came from where.
  */
-export class Group extends EventTarget implements PoolObserver {
+export class Group extends EventTarget {
   private readonly ring: Ring;
   private readonly pools: readonly Pool[];
   private readonly failover: 'fail' | 'eject';
   private readonly failureLimit: number;
+  private readonly maxValueSize: number;
   private closed = false;
+  /** What the pools tell about server health: kept out of Group's own API. */
+  readonly #health: PoolObserver = {
+    onDown: (pool, error) => this.serverDown(pool, error),
+    onFailure: (pool, error) => this.ejectIfDue(pool, error),
+    onUp: (pool) => this.serverUp(pool),
+  };
 
   constructor(servers: readonly ServerInput[] | ServerInput, options: GroupOptions = {}) {
     super();
@@ -64,8 +71,11 @@ export class Group extends EventTarget implements PoolObserver {
     if (list.length === 0) throw new MemcacheError(ErrorCode.BAD_CONFIG, 'a group needs at least one server');
     this.failover = settings.failover;
     this.failureLimit = settings.failureLimit;
+    this.maxValueSize = settings.pool.maxValueSize;
     this.ring = new Ring(list, { distribution: settings.distribution });
-    this.pools = this.ring.servers.map((server) => new Pool({ ...settings.pool, host: server.host, port: server.port }, this));
+    this.pools = this.ring.servers.map(
+      (server) => new Pool({ ...settings.pool, host: server.host, port: server.port }, this.#health),
+    );
   }
 
   /** host:port of every server, in configured order. */
@@ -91,7 +101,7 @@ export class Group extends EventTarget implements PoolObserver {
   get(key: string, options?: CallOptions): Promise<Item | null> {
     const op = new Operation(Kind.Get, Opcode.Get);
     op.key = key;
-    return this.dispatch(op, options);
+    return this.dispatch(op, undefined, options);
   }
 
   /**
@@ -101,40 +111,31 @@ export class Group extends EventTarget implements PoolObserver {
    * as a miss for its keys; the others' hits are still returned.
    */
   getMulti(keys: Iterable<string>, options?: CallOptions): Promise<Map<string, Item>> {
-    if (typeof keys === 'string' || typeof (keys as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
-      return Promise.reject(new MemcacheError(ErrorCode.BAD_ARGUMENT, 'getMulti takes an iterable of keys (an array, a Set...)'));
-    }
-    const list = Array.isArray(keys) ? (keys as string[]) : Array.from(keys);
-    const result = new Map<string, Item>();
-    if (list.length === 0) return Promise.resolve(result);
+    // The keys are copied at the call: the caller may reuse its array before the replies name the hits.
+    const first = new Operation(Kind.GetMulti, Opcode.GetKQ);
     let signal: AbortSignal | undefined;
-    const buckets: string[][] = [];
     try {
-      signal = options === undefined ? undefined : abortSignal(options.signal);
-      // All keys are checked before any server is asked: a bad key sends nothing anywhere.
-      for (let i = 0; i < list.length; i++) checkKey(list[i]);
-      if (this.pools.length === 1) buckets[0] = list;
-      else {
-        for (let i = 0; i < list.length; i++) {
-          const index = this.ring.pick(list[i]!);
-          if (index >= 0) (buckets[index] ??= []).push(list[i]!);
-        }
-      }
+      signal = this.check(first, keys, options);
     } catch (error) {
       return Promise.reject(error);
     }
+    const list = first.keys!;
+    const result = new Map<string, Item>();
+    if (list.length === 0) return Promise.resolve(result);
     if (this.closed) return Promise.reject(clientClosed());
+    if (this.pools.length === 1) return this.sendMulti(0, first, result, signal).then(() => result);
+    const buckets: string[][] = [];
+    for (let i = 0; i < list.length; i++) {
+      const index = this.ring.pick(list[i]!);
+      if (index >= 0) (buckets[index] ??= []).push(list[i]!);
+    }
     const parts: Promise<unknown>[] = [];
     for (let index = 0; index < buckets.length; index++) {
       const bucket = buckets[index];
       if (bucket === undefined) continue;
       const op = new Operation(Kind.GetMulti, Opcode.GetKQ);
       op.keys = bucket;
-      op.key = bucket[0]!;
-      op.result = result;
-      const part = promiseOf<unknown>(op);
-      if (op.watch(signal)) this.pools[index]!.send(op);
-      parts.push(part.catch(missUnlessCallerError));
+      parts.push(this.sendMulti(index, op, result, signal));
     }
     return Promise.all(parts).then(() => result);
   }
@@ -143,29 +144,29 @@ export class Group extends EventTarget implements PoolObserver {
   gat(key: string, expires: number, options?: CallOptions): Promise<Item | null> {
     const op = new Operation(Kind.GetAndTouch, Opcode.GAT);
     op.key = key;
-    return this.withExpires(op, expires, options);
+    return this.dispatch(op, expires, options);
   }
 
   // ---- writes ----
 
   /** Stores the value. Resolves false only when a `cas` condition fails. */
   set(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(Opcode.Set, key, value, options);
+    return this.store(Opcode.Set, key, value, NOT_GIVEN, options);
   }
 
   /** Stores only if the key does not exist; false if it does. */
   add(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(Opcode.Add, key, value, options);
+    return this.store(Opcode.Add, key, value, NOT_GIVEN, options);
   }
 
   /** Stores only if the key exists; false if it does not. */
   replace(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(Opcode.Replace, key, value, options);
+    return this.store(Opcode.Replace, key, value, NOT_GIVEN, options);
   }
 
   /** Stores only if the item still has this CAS token; false if it changed or is gone. */
   cas(key: string, value: Value, cas: bigint, options?: Omit<StoreOptions, 'cas'>): Promise<boolean> {
-    return this.store(Opcode.Set, key, value, { ...options, cas });
+    return this.store(Opcode.Set, key, value, cas, options);
   }
 
   /** Adds bytes after the stored value; false if the key does not exist. */
@@ -182,14 +183,14 @@ export class Group extends EventTarget implements PoolObserver {
   delete(key: string, options?: DeleteOptions): Promise<boolean> {
     const op = new Operation(Kind.Delete, Opcode.Delete);
     op.key = key;
-    return this.dispatchWithCas(op, options);
+    return this.dispatch(op, undefined, options);
   }
 
   /** Sets a new expiration; false if the key does not exist. */
   touch(key: string, expires: number, options?: CallOptions): Promise<boolean> {
     const op = new Operation(Kind.Touch, Opcode.Touch);
     op.key = key;
-    return this.withExpires(op, expires, options);
+    return this.dispatch(op, expires, options);
   }
 
   /**
@@ -208,36 +209,26 @@ export class Group extends EventTarget implements PoolObserver {
   // ---- every server ----
 
   /** Invalidates every item on every server, now or after `delay` seconds. */
-  async flush(delay = 0): Promise<void> {
-    const seconds = uint32(delay, 'delay');
-    await this.everyServer(() => {
-      const op = new Operation(Kind.Flush, Opcode.Flush);
-      op.expires = seconds;
-      return op;
-    });
+  flush(delay = 0, options?: CallOptions): Promise<void> {
+    return this.everyServer(new Operation(Kind.Flush, Opcode.Flush), delay, options).then(nothing);
   }
 
   /** Each server's version, by host:port. */
-  version(): Promise<Map<string, string>> {
-    return this.everyServer(() => new Operation(Kind.Version, Opcode.Version));
+  version(options?: CallOptions): Promise<Map<string, string>> {
+    return this.everyServer(new Operation(Kind.Version, Opcode.Version), undefined, options);
   }
 
-  /** Each server's statistics (optionally a group: "items", "slabs", "settings"...), by host:port. */
-  stats(group?: string): Promise<Map<string, Record<string, string>>> {
-    if (group !== undefined && typeof group !== 'string') {
-      return Promise.reject(new MemcacheError(ErrorCode.BAD_ARGUMENT, 'stats group must be a string'));
-    }
-    return this.everyServer(() => {
-      const op = new Operation(Kind.Stats, Opcode.Stat);
-      op.key = group ?? '';
-      op.result = {};
-      return op;
-    });
+  /**
+   * Each server's statistics (optionally a group: "items", "slabs", "settings"...), by host:port.
+   * Each record has no prototype: the names are the server's.
+   */
+  stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>>> {
+    return this.everyServer(new Operation(Kind.Stats, Opcode.Stat), group, options);
   }
 
   /** A round trip to every server. */
-  async noop(): Promise<void> {
-    await this.everyServer(() => new Operation(Kind.Noop, Opcode.Noop));
+  noop(options?: CallOptions): Promise<void> {
+    return this.everyServer(new Operation(Kind.Noop, Opcode.Noop), undefined, options).then(nothing);
   }
 
   /** Lets operations in flight settle, then closes every connection. Later calls reject with MC_ERR_CLIENT_CLOSED. */
@@ -246,18 +237,14 @@ export class Group extends EventTarget implements PoolObserver {
     await Promise.all(this.pools.map((pool) => pool.close()));
   }
 
-  // ---- PoolObserver: server health ----
+  // ---- server health (through #health) ----
 
-  onDown(pool: Pool, error: MemcacheError): void {
+  private serverDown(pool: Pool, error: MemcacheError): void {
     this.dispatchEvent(new ServerEvent('server-down', pool.address, pool.failures, error));
     this.ejectIfDue(pool, error);
   }
 
-  onFailure(pool: Pool, error: MemcacheError): void {
-    this.ejectIfDue(pool, error);
-  }
-
-  onUp(pool: Pool): void {
+  private serverUp(pool: Pool): void {
     const index = this.pools.indexOf(pool);
     if (!this.ring.isLive(index)) {
       this.ring.restore(index);
@@ -277,84 +264,95 @@ export class Group extends EventTarget implements PoolObserver {
 
   // ---- internals ----
 
-  private store(opcode: number, key: string, value: Value, options: StoreOptions | undefined): Promise<boolean> {
+  private store(opcode: number, key: string, value: Value, cas: unknown, options: unknown): Promise<boolean> {
     const op = new Operation(Kind.Store, opcode);
     op.key = key;
     op.value = value;
-    if (options !== undefined) {
-      try {
-        optionsObject(options, 'options');
-        if (options.expires !== undefined) op.expires = uint32(options.expires, 'expires');
-        if (options.flags !== undefined) op.flags = uint32(options.flags, 'flags');
-        if (options.cas !== undefined) setCas(op, options.cas);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    return this.dispatch(op, options);
+    return this.dispatch(op, cas, options);
   }
 
-  private concat(opcode: number, key: string, value: Value, options: ConcatOptions | undefined): Promise<boolean> {
+  private concat(opcode: number, key: string, value: Value, options: unknown): Promise<boolean> {
     const op = new Operation(Kind.Concat, opcode);
     op.key = key;
     op.value = value;
-    return this.dispatchWithCas(op, options);
+    return this.dispatch(op, undefined, options);
   }
 
-  /** Dispatches an operation whose only option (besides the signal) is a CAS condition. */
-  private dispatchWithCas<T>(op: Operation, options: (CallOptions & { cas?: bigint }) | undefined): Promise<T> {
-    if (options !== undefined) {
-      try {
-        optionsObject(options, 'options');
-        if (options.cas !== undefined) setCas(op, options.cas);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    return this.dispatch(op, options);
-  }
-
-  private counter(
-    opcode: number,
-    key: string,
-    delta: number | bigint,
-    options: CounterOptions | undefined,
-  ): Promise<bigint | null> {
+  private counter(opcode: number, key: string, delta: unknown, options: unknown): Promise<bigint | null> {
     const op = new Operation(Kind.Counter, opcode);
     op.key = key;
     op.expires = NO_CREATE;
-    try {
-      op.delta = uint64(delta, 'delta');
-      if (options !== undefined) {
-        optionsObject(options, 'options');
-        if (options.initial !== undefined) {
-          op.initial = uint64(options.initial, 'initial');
-          op.expires = options.expires === undefined ? 0 : uint32(options.expires, 'expires');
+    return this.dispatch(op, delta, options);
+  }
+
+  /**
+   * The one check of a call, made before anything is routed: key, value, the
+   * call's positional operand (by kind: expiration, delta, delay, CAS token,
+   * stats group, multi-get keys) and options, each refused with its own code,
+   * so that a programming error never shows up as an outage. Fills `op`;
+   * returns the signal to watch.
+   */
+  private check(op: Operation, operand: unknown, options: unknown): AbortSignal | undefined {
+    optionsObject(options, 'options');
+    const given = options as AnyOptions | undefined;
+    switch (op.kind) {
+      case Kind.Get:
+        checkKey(op.key);
+        break;
+      case Kind.Store:
+        checkKey(op.key);
+        checkValue(op.value, this.maxValueSize);
+        // A positional CAS token (cas()) wins over options.cas.
+        if (operand !== NOT_GIVEN) setCas(op, operand);
+        if (given !== undefined) {
+          if (given.expires !== undefined) op.expires = uint32(given.expires, 'expires');
+          if (given.flags !== undefined) op.flags = uint32(given.flags, 'flags');
+          if (operand === NOT_GIVEN && given.cas !== undefined) setCas(op, given.cas);
+        }
+        break;
+      case Kind.Concat:
+      case Kind.Delete:
+        checkKey(op.key);
+        if (op.kind === Kind.Concat) checkValue(op.value, this.maxValueSize);
+        if (given?.cas !== undefined) setCas(op, given.cas);
+        break;
+      case Kind.Touch:
+      case Kind.GetAndTouch:
+        checkKey(op.key);
+        op.expires = uint32(operand, 'expires');
+        break;
+      case Kind.Counter:
+        checkKey(op.key);
+        op.delta = uint64(operand, 'delta');
+        if (given?.initial !== undefined) {
+          op.initial = uint64(given.initial, 'initial');
+          op.expires = given.expires === undefined ? 0 : uint32(given.expires, 'expires');
           if (op.expires === NO_CREATE) {
             throw new MemcacheError(ErrorCode.BAD_ARGUMENT, 'expires 0xFFFFFFFF means "do not create"; use another');
           }
         }
-      }
-    } catch (error) {
-      return Promise.reject(error);
+        break;
+      case Kind.GetMulti:
+        op.keys = keyList(operand);
+        break;
+      case Kind.Flush:
+        op.expires = uint32(operand, 'delay');
+        break;
+      case Kind.Stats:
+        if (operand !== undefined && typeof operand !== 'string') {
+          throw new MemcacheError(ErrorCode.BAD_ARGUMENT, 'stats group must be a string');
+        }
+        op.key = operand ?? '';
+        break;
     }
-    return this.dispatch(op, options);
+    return given === undefined ? undefined : abortSignal(given.signal);
   }
 
-  private withExpires<T>(op: Operation, expires: number, options: CallOptions | undefined): Promise<T> {
-    try {
-      op.expires = uint32(expires, 'expires');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.dispatch(op, options);
-  }
-
-  private dispatch<T>(op: Operation, options: CallOptions | undefined): Promise<T> {
+  private dispatch<T>(op: Operation, operand: unknown, options: unknown): Promise<T> {
     const promise = promiseOf<T>(op);
     let signal: AbortSignal | undefined;
     try {
-      signal = options === undefined ? undefined : abortSignal(options.signal);
+      signal = this.check(op, operand, options);
     } catch (error) {
       op.fail(error as Error);
       return promise;
@@ -367,41 +365,71 @@ export class Group extends EventTarget implements PoolObserver {
   /** Sends a single-key operation to the server that holds its key. */
   private route(op: Operation): void {
     let pool: Pool;
-    try {
-      if (this.pools.length === 1) pool = this.pools[0]!;
-      else {
-        const index = this.ring.pick(op.key);
-        if (index < 0) {
-          op.fail(new MemcacheError(ErrorCode.NO_SERVERS, 'every server of the group is ejected'));
-          return;
-        }
-        pool = this.pools[index]!;
+    if (this.pools.length === 1) pool = this.pools[0]!;
+    else {
+      const index = this.ring.pick(op.key);
+      if (index < 0) {
+        op.fail(new MemcacheError(ErrorCode.NO_SERVERS, 'every server of the group is ejected'));
+        return;
       }
-      // A down server fails fast, but bad input still gets its own error first.
-      if (pool.isDown) checkKey(op.key);
-    } catch (error) {
-      op.fail(error as Error);
-      return;
+      pool = this.pools[index]!;
     }
     pool.send(op);
   }
 
-  /** Runs one operation per server; resolves to each server's answer by host:port. */
-  private async everyServer<T>(make: () => Operation): Promise<Map<string, T>> {
-    const answers = await Promise.all(
-      this.pools.map((pool) => {
-        const op = make();
-        const promise = promiseOf<T>(op);
-        if (this.closed) op.fail(clientClosed());
-        else pool.send(op);
-        return promise;
-      }),
-    );
-    const byServer = new Map<string, T>();
-    this.pools.forEach((pool, i) => byServer.set(pool.address, answers[i]!));
-    return byServer;
+  /** Sends one server's part of a multi-get; resolves once its hits are in `result`. */
+  private sendMulti(index: number, op: Operation, result: Map<string, Item>, signal: AbortSignal | undefined): Promise<unknown> {
+    op.result = result;
+    const part = promiseOf<unknown>(op).catch(missUnlessCallerError);
+    if (op.watch(signal)) this.pools[index]!.send(op);
+    return part;
+  }
+
+  /** Runs a copy of `template` (once checked) on every server; resolves to each server's answer by host:port. */
+  private everyServer<T>(template: Operation, operand: unknown, options: unknown): Promise<Map<string, T>> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = this.check(template, operand, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const answers = this.pools.map((pool) => {
+      const op = new Operation(template.kind, template.opcode);
+      op.key = template.key;
+      op.expires = template.expires;
+      // Stat names are the server's: "__proto__" must stay a plain name.
+      if (op.kind === Kind.Stats) op.result = Object.create(null);
+      const promise = promiseOf<T>(op);
+      if (this.closed) op.fail(clientClosed());
+      else if (op.watch(signal)) pool.send(op);
+      return promise;
+    });
+    return Promise.all(answers).then((values) => {
+      const byServer = new Map<string, T>();
+      this.pools.forEach((pool, i) => byServer.set(pool.address, values[i]!));
+      return byServer;
+    });
   }
 }
+
+/** Every option a call may take; check() reads those of its kind. */
+type AnyOptions = Partial<StoreOptions & CounterOptions>;
+
+/** The operand of set, add and replace: no positional CAS token (cas() gives one). */
+const NOT_GIVEN: unique symbol = Symbol('not given');
+
+/** A multi-get's keys, copied from any iterable (a throwing iterator throws here, inside the check). */
+function keyList(keys: unknown): string[] {
+  if (typeof keys === 'string' || typeof (keys as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== 'function') {
+    throw new MemcacheError(ErrorCode.BAD_ARGUMENT, 'getMulti takes an iterable of keys (an array, a Set...)');
+  }
+  const list = Array.isArray(keys) ? (keys.slice() as string[]) : Array.from(keys as Iterable<string>);
+  // All keys are checked before any server is asked: a bad key sends nothing anywhere.
+  for (let i = 0; i < list.length; i++) checkKey(list[i]);
+  return list;
+}
+
+function nothing(): void {}
 
 function clientClosed(): MemcacheError {
   return new MemcacheError(ErrorCode.CLIENT_CLOSED, 'group is closed');

@@ -47,6 +47,45 @@ export function abortSignal(value: unknown): AbortSignal | undefined {
   throw badArgument('signal', 'an AbortSignal', value);
 }
 
+/**
+ * A value to store: a string or Uint8Array of at most `limit` bytes. A
+ * string's UTF-8 length is counted only when it might be over: when 3 bytes
+ * per UTF-16 unit would not fit but 1 would.
+ */
+export function checkValue(value: unknown, limit: number): void {
+  let size: number;
+  if (typeof value === 'string') {
+    if (value.length * 3 <= limit) return;
+    if (value.length > limit) throw tooLarge(`at least ${value.length}`, limit);
+    size = utf8Length(value);
+  } else if (value instanceof Uint8Array) {
+    size = value.length;
+  } else {
+    throw new MemcacheError(ErrorCode.BAD_VALUE, `value must be a string or Uint8Array, got ${describeType(value)}`);
+  }
+  if (size > limit) throw tooLarge(String(size), limit);
+}
+
+function tooLarge(size: string, limit: number): MemcacheError {
+  return new MemcacheError(ErrorCode.VALUE_TOO_LARGE, `value of ${size} bytes is over the ${limit}-byte item limit`);
+}
+
+/** Bytes of `text` as UTF-8, counted without encoding it (a lone surrogate counts as U+FFFD, as TextEncoder writes it). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair: 2 units, 4 bytes.
+      bytes += 2;
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
 /** A value's type for messages ("null", "Uint8Array", "number"), never the value itself. */
 export function describeType(value: unknown): string {
   if (value === null) return 'null';

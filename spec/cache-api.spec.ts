@@ -135,6 +135,27 @@ describe('storage ids', () => {
     await rejects(() => api.fetch('g1', key), ErrorCode.BAD_ARGUMENT, '"g1"');
     await rejects(() => api.fetch(42 as never, key), ErrorCode.BAD_ARGUMENT, 'storage id must be a string');
   });
+
+  it('never shows an id that may hold a password: a cachedb URL given as the id', async () => {
+    for (const id of ['memcached://app:S3cr3tPW@h/', 'app:S3cr3tPW@h']) {
+      const error = await rejects(() => api.fetch(id, fresh()), ErrorCode.BAD_ARGUMENT, 'unknown storage id', G1);
+      assert.equal(error.message.includes('S3cr3tPW'), false, error.message);
+    }
+  });
+
+  it('never shows a password when a spec is a malformed cachedb URL', () => {
+    for (const spec of ['memcached:app:S3cr3tPW@127.0.0.1/', 'memcached: //app:S3cr3tPW@127.0.0.1/', 'memcached//app:S3cr3tPW@127.0.0.1/', 'memcached:g=1://app:S3cr3tPW@h/']) {
+      assert.throws(
+        () => new CacheAPI([spec]),
+        (error: unknown) => {
+          assert.ok(error instanceof MemcacheError);
+          for (let e: unknown = error; e instanceof Error; e = e.cause) assert.equal(e.message.includes('S3cr3tPW'), false, e.message);
+          return true;
+        },
+        spec,
+      );
+    }
+  });
 });
 
 describe('store and fetch (cache_store, cache_fetch)', () => {

@@ -325,6 +325,23 @@ describe('getMulti', () => {
     assert.equal(twice.size, 1);
   });
 
+  it("takes its keys at call time: the caller's array reused before the reply names no hit wrongly", async () => {
+    const prefix = fresh('al');
+    const keys = Array.from({ length: 20 }, (_, i) => `${prefix}:${i}`);
+    const others = Array.from({ length: 20 }, (_, i) => `${prefix}:other:${i}`);
+    await Promise.all([...keys, ...others].map((k) => group.set(k, `value-of-${k}`)));
+    const batch = [...keys];
+    const pending = group.getMulti(batch);
+    // The caller fills the same array for its next batch before the first one is answered.
+    for (let i = 0; i < batch.length; i++) batch[i] = others[i]!;
+    const next = group.getMulti(batch);
+    const [items, nextItems] = await Promise.all([pending, next]);
+    assert.deepEqual([...items.keys()].sort(), [...keys].sort());
+    for (const [key, item] of items) assert.equal(item.text, `value-of-${key}`);
+    assert.deepEqual([...nextItems.keys()].sort(), [...others].sort());
+    for (const [key, item] of nextItems) assert.equal(item.text, `value-of-${key}`);
+  });
+
   it('fetches 2000 keys, each with its own value', async () => {
     const keys = Array.from({ length: 2000 }, () => fresh('multi'));
     await Promise.all(keys.map((k, i) => (i % 3 === 0 ? Promise.resolve(true) : group.set(k, `value-${k}`))));
@@ -402,5 +419,25 @@ describe('close', () => {
     await closing;
     await assert.rejects(g.get(key), { code: 'MC_ERR_CLIENT_CLOSED' });
     assert.equal((await group.get(key))?.text, 'last');
+  });
+});
+
+describe('the public type', () => {
+  it('keeps the pool observer (server health callbacks) out of Group', async () => {
+    const g = new Group([server.address]);
+    try {
+      // Type-checked by `npx tsc --noEmit`: each line is an error unless the member is gone.
+      // @ts-expect-error onDown is not part of Group's API
+      assert.equal(g.onDown, undefined);
+      // @ts-expect-error onProbeFailed is not part of Group's API
+      assert.equal(g.onProbeFailed, undefined);
+      // @ts-expect-error onFailure is not part of Group's API
+      assert.equal(g.onFailure, undefined);
+      // @ts-expect-error onUp is not part of Group's API
+      assert.equal(g.onUp, undefined);
+      for (const name of ['onDown', 'onProbeFailed', 'onFailure', 'onUp']) assert.equal(name in g, false, name);
+    } finally {
+      await g.close();
+    }
   });
 });

@@ -178,3 +178,39 @@ describe('servers', () => {
     assert.throws(() => new Group(['a:1'], { maxValueSize: -1 }), rejectsWith('MC_ERR_BAD_ARGUMENT', /maxValueSize/));
   });
 });
+
+describe('stat names from the server', () => {
+  it('keeps "__proto__", "constructor" and "hasOwnProperty" as plain stats in a prototype-free object', async () => {
+    const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+    // Answers a Stat with three hostile names, then the empty frame that ends the list.
+    const hostile = await startFakeServer((socket, chunk) => {
+      for (const frame of requestFrames(chunk)) {
+        if (frame.opcode !== 0x10) {
+          socket.write(responseFrame({ opcode: frame.opcode, opaque: frame.opaque }));
+          continue;
+        }
+        for (const [name, value] of [['__proto__', 'polluted'], ['constructor', 'c'], ['hasOwnProperty', 'h'], ['pid', '42']]) {
+          socket.write(responseFrame({ opcode: 0x10, opaque: frame.opaque, key: text(name!), value: text(value!) }));
+        }
+        socket.write(responseFrame({ opcode: 0x10, opaque: frame.opaque }));
+      }
+    });
+    const g = new Group([hostile.address]);
+    try {
+      const stats = (await g.stats()).get(hostile.address)!;
+      assert.equal(Object.getPrototypeOf(stats), null);
+      assert.deepEqual(Object.keys(stats).sort(), ['__proto__', 'constructor', 'hasOwnProperty', 'pid']);
+      assert.equal(stats['__proto__'], 'polluted');
+      assert.equal(stats['constructor'], 'c');
+      assert.equal(stats['pid'], '42');
+      assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+      // Real stats come back the same way.
+      const real = (await group.stats()).get(server.address)!;
+      assert.equal(Object.getPrototypeOf(real), null);
+      assert.match(real['pid']!, /^[0-9]+$/);
+    } finally {
+      await g.close();
+      await hostile.close();
+    }
+  });
+});
