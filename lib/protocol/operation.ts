@@ -2,6 +2,7 @@ import { ErrorCode, MemcacheError } from '../errors.js';
 import { Item } from '../item.js';
 import type { ResponseDecoder } from './decoder.js';
 import { Opcode, opcodeName } from './opcodes.js';
+import { unwatchSignal, watchSignal } from './signal-watch.js';
 import { Status, describeStatus } from './status.js';
 import type { RequestWriter, Uint64 } from './writer.js';
 
@@ -67,6 +68,9 @@ export class Operation {
   error: MemcacheError | null = null;
   settled = false;
   signal: AbortSignal | null = null;
+  /** Neighbours among the operations watching the same signal (signal-watch.ts). */
+  prevWatching: Operation | null = null;
+  nextWatching: Operation | null = null;
   resolve: (value: any) => void = noop;
   reject: (error: Error) => void = noop;
 
@@ -83,7 +87,7 @@ export class Operation {
   succeed(value: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.signal !== null) this.signal.removeEventListener('abort', this);
+    this.unwatch();
     this.release();
     this.resolve(value);
   }
@@ -91,7 +95,7 @@ export class Operation {
   fail(error: Error): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.signal !== null) this.signal.removeEventListener('abort', this);
+    this.unwatch();
     this.release();
     this.reject(error);
   }
@@ -103,22 +107,27 @@ export class Operation {
     holder.release(this);
   }
 
-  /** Listener for the caller's AbortSignal (an object listener: no closure per call). */
-  handleEvent(): void {
-    this.fail(new MemcacheError(ErrorCode.ABORTED, `${opcodeName(this.opcode)} aborted by its signal`, {
-      cause: this.signal?.reason,
-    }));
+  private unwatch(): void {
+    const signal = this.signal;
+    if (signal === null) return;
+    this.signal = null;
+    unwatchSignal(signal, this);
+  }
+
+  /** Fails the operation because its signal fired (called by the signal's one listener). */
+  abort(): void {
+    this.fail(abortedError(this.opcode, this.signal));
   }
 
   /** Watches `signal`; returns false (and fails the operation) when it has already fired. */
   watch(signal: AbortSignal | undefined): boolean {
     if (signal === undefined) return true;
-    this.signal = signal;
     if (signal.aborted) {
-      this.handleEvent();
+      this.fail(abortedError(this.opcode, signal));
       return false;
     }
-    signal.addEventListener('abort', this);
+    this.signal = signal;
+    watchSignal(signal, this);
     return true;
   }
 }
@@ -288,6 +297,10 @@ function statusError(op: Operation, frame: ResponseDecoder, server: string): Mem
     server,
     status,
   });
+}
+
+function abortedError(opcode: number, signal: AbortSignal | null): MemcacheError {
+  return new MemcacheError(ErrorCode.ABORTED, `${opcodeName(opcode)} aborted by its signal`, { cause: signal?.reason });
 }
 
 function noop(): void {}
