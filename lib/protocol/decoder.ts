@@ -1,11 +1,9 @@
 import { ErrorCode, MemcacheError } from '../errors.js';
 import { HEADER_LENGTH, RESPONSE_MAGIC } from './opcodes.js';
+import { ValueSlab } from './value-slab.js';
 
 const utf8 = new TextDecoder();
 const TWO_32 = 4294967296;
-const SLAB_SIZE = 8 * 1024;
-/** Values up to this size share a slab; larger ones get their own buffer. */
-const SLAB_VALUE_MAX = 1024;
 
 /** Receives each complete response frame; reads the decoder's fields synchronously. */
 export interface FrameHandler {
@@ -43,8 +41,7 @@ export class ResponseDecoder {
   private frame: Uint8Array | null = null;
   private frameFill = 0;
   private stopped = false;
-  private slab = new Uint8Array(SLAB_SIZE);
-  private slabOffset = 0;
+  private readonly slab = new ValueSlab();
 
   /**
    * @param maxBodyLength a frame announcing a longer body is treated as corrupt
@@ -109,23 +106,13 @@ export class ResponseDecoder {
   /**
    * The value as bytes the caller may keep: the assembled buffer's own view,
    * or a copy out of the shared chunk (so holding a value never pins a socket
-   * read). Small values are copied into a shared slab, as Node's Buffer pool
-   * does: one ArrayBuffer per ~8 KiB of values instead of one per value.
+   * read). Small values are copied into a shared slab (value-slab.ts).
    */
   value(): Uint8Array {
     const start = this.bodyOffset + this.extrasLength + this.keyLength;
     const end = this.bodyOffset + this.bodyLength;
     if (this.owned) return this.bytes.subarray(start, end);
-    const length = end - start;
-    if (length > SLAB_VALUE_MAX) return this.bytes.slice(start, end);
-    if (this.slabOffset + length > SLAB_SIZE) {
-      this.slab = new Uint8Array(SLAB_SIZE);
-      this.slabOffset = 0;
-    }
-    const offset = this.slabOffset;
-    this.slab.set(this.bytes.subarray(start, end), offset);
-    this.slabOffset = (offset + length + 7) & ~7;
-    return new Uint8Array(this.slab.buffer, offset, length);
+    return this.slab.copy(this.bytes, start, end);
   }
 
   /** The value decoded as UTF-8 (error messages, Version, Stat). */

@@ -1,104 +1,26 @@
-import { ErrorCode, MemcacheError } from '../errors.js';
-import { describeType } from '../validate.js';
-import { MAX_KEY_LENGTH, checkKey, keyCharacterError, keyLengthError } from '../key.js';
+import { BlockWriter, OUT_OF_LINE_VALUE, encodeStringInto, inlineRoom, outOfLineCopy, valueTooLarge } from './block-writer.js';
 import { HEADER_LENGTH, Opcode, REQUEST_MAGIC } from './opcodes.js';
 
-const utf8 = new TextEncoder();
-
 /** Values at least this long are sent as their own chunk (a copy taken at the call) instead of being written into the frame. */
-export const OUT_OF_LINE_VALUE = 16 * 1024;
-const BLOCK_SIZE = 64 * 1024;
+export { OUT_OF_LINE_VALUE };
 const TWO_32 = 4294967296;
 
 /** Counter operands as they are accepted: a safe non-negative integer or a bigint below 2^64. */
 export type Uint64 = number | bigint;
 
 /**
- * Encodes request frames into one growing block of bytes.
+ * Encodes request frames into one growing block of bytes (block-writer.ts).
  *
  * Each frame is written in place (header, extras, key, small value), and only
  * committed once complete: a bad key or value throws before anything moves,
- * so nothing half-written is ever sent. Bytes handed out by `drain()` are
- * never written over again (the socket may still hold them), so a full block
- * is left behind and a new one started.
+ * so nothing half-written is ever sent.
  */
-export class RequestWriter {
-  private block = new Uint8Array(BLOCK_SIZE);
-  /** End of committed bytes in `block`. */
-  private end = 0;
-  /** Start of committed bytes not yet handed out. */
-  private start = 0;
-  private readonly ready: Uint8Array[] = [];
+export class RequestWriter extends BlockWriter {
   // Frame under construction (between open() and close()).
   private at = 0;
   private opcode = 0;
   private keyLength = 0;
   private extrasLength = 0;
-  // checkpoint()
-  private savedBlock = this.block;
-  private savedStart = 0;
-  private savedEnd = 0;
-  private savedReady = 0;
-
-  /** @param maxValueLength largest value accepted, in bytes (the server's item limit). */
-  constructor(readonly maxValueLength = 1024 * 1024) {}
-
-  /** True when committed bytes wait to be drained. */
-  get pending(): boolean {
-    return this.end > this.start || this.ready.length > 0;
-  }
-
-  /**
-   * Hands out everything committed, in order. The returned array is reused by
-   * the next call: consume it synchronously.
-   */
-  drain(): Uint8Array[] {
-    const out = this.ready;
-    if (this.end > this.start) {
-      out.push(this.block.subarray(this.start, this.end));
-      this.start = this.end;
-    }
-    return out;
-  }
-
-  /** Clears the array returned by drain() once its chunks are written. */
-  drained(): void {
-    this.ready.length = 0;
-  }
-
-  /**
-   * Queues chunks drained earlier and never sent to go out after what is
-   * committed now (requests encoded again on a fresh connection go ahead of them).
-   */
-  requeue(chunks: readonly Uint8Array[]): void {
-    if (this.end > this.start) {
-      this.ready.push(this.block.subarray(this.start, this.end));
-      this.start = this.end;
-    }
-    for (let i = 0; i < chunks.length; i++) this.ready.push(chunks[i]!);
-  }
-
-  /** Drops every committed byte not yet drained (the connection they were meant for is gone). */
-  discard(): void {
-    this.ready.length = 0;
-    this.start = this.end;
-  }
-
-  /** Remembers the current position, for rollback() when a batch of frames fails part way. */
-  checkpoint(): void {
-    this.savedBlock = this.block;
-    this.savedStart = this.start;
-    this.savedEnd = this.end;
-    this.savedReady = this.ready.length;
-  }
-
-  /** Forgets every frame committed since checkpoint(). */
-  rollback(): void {
-    this.block = this.savedBlock;
-    this.start = this.savedStart;
-    this.end = this.savedEnd;
-    this.ready.length = this.savedReady;
-  }
 
   // ---- frames -------------------------------------------------------------
 
@@ -179,11 +101,7 @@ export class RequestWriter {
 
   /** Reserves room for a frame, writes its key after the extras, returns the frame offset. */
   private open(opcode: number, key: string, extrasLength: number, valueRoom: number): number {
-    if (typeof key !== 'string') {
-      throw new MemcacheError(ErrorCode.BAD_KEY, `key must be a string, got ${typeof key}`);
-    }
-    // A string of more than 250 UTF-16 units is more than 250 UTF-8 bytes.
-    if (key.length === 0 || key.length > MAX_KEY_LENGTH) throw keyLengthError(key.length);
+    this.checkKeyShape(key);
     this.reserve(HEADER_LENGTH + extrasLength + key.length * 3 + valueRoom);
     const at = this.end;
     this.at = at;
@@ -213,27 +131,18 @@ export class RequestWriter {
     if (value !== null) {
       if (typeof value === 'string') {
         if (value.length * 3 < OUT_OF_LINE_VALUE) {
-          valueLength = utf8.encodeInto(value, b.subarray(valueOffset)).written;
+          valueLength = encodeStringInto(value, b, valueOffset);
         } else {
-          outOfLine = utf8.encode(value);
+          outOfLine = outOfLineCopy(value, this.maxValueLength);
         }
       } else if (value.length < OUT_OF_LINE_VALUE) {
         b.set(value, valueOffset);
         valueLength = value.length;
-      } else if (value.length <= this.maxValueLength) {
-        // Copied now, as a small value is: what is stored is the array as it was at the call,
-        // whatever the caller does with it before the socket reads it. (Not .slice(): on a Buffer that is a view.)
-        outOfLine = new Uint8Array(value);
       } else {
-        valueLength = value.length; // refused just below, without copying it first
+        outOfLine = outOfLineCopy(value, this.maxValueLength);
       }
       if (outOfLine !== null) valueLength = outOfLine.length;
-      if (valueLength > this.maxValueLength) {
-        throw new MemcacheError(
-          ErrorCode.VALUE_TOO_LARGE,
-          `value of ${valueLength} bytes is over the ${this.maxValueLength}-byte item limit`,
-        );
-      }
+      if (valueLength > this.maxValueLength) throw valueTooLarge(valueLength, this.maxValueLength);
     }
     const keyLength = this.keyLength;
     b[at] = REQUEST_MAGIC;
@@ -248,41 +157,9 @@ export class RequestWriter {
     this.u32(at + 12, opaque);
     this.u32(at + 16, casHi);
     this.u32(at + 20, casLo);
-    if (outOfLine === null) {
-      this.end = valueOffset + valueLength;
-    } else {
-      // Header, extras and key go out as one chunk, the value as the next.
-      this.end = valueOffset;
-      this.ready.push(b.subarray(this.start, this.end), outOfLine);
-      this.start = this.end;
-    }
-  }
-
-  /** Makes sure `size` bytes fit after `end`, starting a new block if not. */
-  private reserve(size: number): void {
-    if (this.block.length - this.end >= size) return;
-    if (this.end > this.start) this.ready.push(this.block.subarray(this.start, this.end));
-    this.block = new Uint8Array(Math.max(BLOCK_SIZE, size));
-    this.start = 0;
-    this.end = 0;
-  }
-
-  /** Writes a key, checking the mission's rule: 1-250 bytes, no space, no control character. */
-  private writeKey(key: string, at: number): number {
-    const b = this.block;
-    const n = key.length;
-    for (let i = 0; i < n; i++) {
-      const c = key.charCodeAt(i);
-      if (c >= 0x80) return this.writeKeyUtf8(key, at);
-      if (c <= 0x20 || c === 0x7f) throw keyCharacterError(c, i);
-      b[at + i] = c;
-    }
-    return n;
-  }
-
-  private writeKeyUtf8(key: string, at: number): number {
-    checkKey(key);
-    return utf8.encodeInto(key, this.block.subarray(at, at + key.length * 3)).written;
+    // Header, extras and key of an out-of-line value go out as one chunk, the value as the next.
+    if (outOfLine === null) this.commit(valueOffset + valueLength);
+    else this.commitOutOfLine(valueOffset, outOfLine);
   }
 
   private u32(at: number, value: number): void {
@@ -302,11 +179,4 @@ export class RequestWriter {
       this.u32(at + 4, Number(value & 0xffffffffn));
     }
   }
-}
-
-/** Bytes to reserve in the block for a value that may be copied inline. */
-function inlineRoom(value: Uint8Array | string): number {
-  if (typeof value === 'string') return value.length * 3 < OUT_OF_LINE_VALUE ? value.length * 3 : 0;
-  if (value instanceof Uint8Array) return value.length < OUT_OF_LINE_VALUE ? value.length : 0;
-  throw new MemcacheError(ErrorCode.BAD_VALUE, `value must be a string or Uint8Array, got ${describeType(value)}`);
 }
