@@ -2,6 +2,7 @@ import { ErrorCode, MemcacheError } from './errors.js';
 import type { Distribution } from './hash/ring.js';
 import type { SaslCredentials } from './net/connection.js';
 import { defaultTransport } from '#transport';
+import { binaryCodec } from './protocol/binary-codec.js';
 import type { PoolOptions } from './net/pool.js';
 import type { TlsOptions, TransportFactory } from './net/transport.js';
 import { describeType, milliseconds, optionsObject, positiveInteger } from './validate.js';
@@ -98,6 +99,7 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       retryDelay: number('retryDelay', milliseconds),
       maxRetryDelay: number('maxRetryDelay', milliseconds),
       transport: checkTransport(options.transport),
+      codec: binaryCodec,
       sasl: checkSasl(options.sasl),
       tls: checkTls(options.tls),
     },

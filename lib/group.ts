@@ -4,8 +4,7 @@ import type { ServerInput } from './hash/server.js';
 import type { Item } from './item.js';
 import { resolveOptions, type GroupOptions } from './group-options.js';
 import { Pool, type PoolObserver } from './net/pool.js';
-import { Opcode } from './protocol/opcodes.js';
-import { Kind, NO_CREATE, Operation, promiseOf } from './protocol/operation.js';
+import { Command, Verb, promiseOf } from './command.js';
 import { checkKey } from './key.js';
 import { ServerEvent } from './server-event.js';
 import { abortSignal, casToken, checkValue, optionsObject, uint32, uint64 } from './validate.js';
@@ -99,7 +98,7 @@ export class Group extends EventTarget {
 
   /** The item, or null on a miss. */
   get(key: string, options?: CallOptions): Promise<Item | null> {
-    const op = new Operation(Kind.Get, Opcode.Get);
+    const op = new Command(Verb.Get);
     op.key = key;
     return this.dispatch(op, undefined, options);
   }
@@ -112,7 +111,7 @@ export class Group extends EventTarget {
    */
   getMulti(keys: Iterable<string>, options?: CallOptions): Promise<Map<string, Item>> {
     // The keys are copied at the call: the caller may reuse its array before the replies name the hits.
-    const first = new Operation(Kind.GetMulti, Opcode.GetKQ);
+    const first = new Command(Verb.GetMulti);
     let signal: AbortSignal | undefined;
     try {
       signal = this.check(first, keys, options);
@@ -133,7 +132,7 @@ export class Group extends EventTarget {
     for (let index = 0; index < buckets.length; index++) {
       const bucket = buckets[index];
       if (bucket === undefined) continue;
-      const op = new Operation(Kind.GetMulti, Opcode.GetKQ);
+      const op = new Command(Verb.GetMulti);
       op.keys = bucket;
       parts.push(this.sendMulti(index, op, result, signal));
     }
@@ -142,7 +141,7 @@ export class Group extends EventTarget {
 
   /** Sets a new expiration and returns the item, or null on a miss. */
   gat(key: string, expires: number, options?: CallOptions): Promise<Item | null> {
-    const op = new Operation(Kind.GetAndTouch, Opcode.GAT);
+    const op = new Command(Verb.GetAndTouch);
     op.key = key;
     return this.dispatch(op, expires, options);
   }
@@ -151,44 +150,44 @@ export class Group extends EventTarget {
 
   /** Stores the value. Resolves false only when a `cas` condition fails. */
   set(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(Opcode.Set, key, value, NOT_GIVEN, options);
+    return this.store(Verb.Set, key, value, NOT_GIVEN, options);
   }
 
   /** Stores only if the key does not exist; false if it does. */
   add(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(Opcode.Add, key, value, NOT_GIVEN, options);
+    return this.store(Verb.Add, key, value, NOT_GIVEN, options);
   }
 
   /** Stores only if the key exists; false if it does not. */
   replace(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
-    return this.store(Opcode.Replace, key, value, NOT_GIVEN, options);
+    return this.store(Verb.Replace, key, value, NOT_GIVEN, options);
   }
 
   /** Stores only if the item still has this CAS token; false if it changed or is gone. */
   cas(key: string, value: Value, cas: bigint, options?: Omit<StoreOptions, 'cas'>): Promise<boolean> {
-    return this.store(Opcode.Set, key, value, cas, options);
+    return this.store(Verb.Set, key, value, cas, options);
   }
 
   /** Adds bytes after the stored value; false if the key does not exist. */
   append(key: string, value: Value, options?: ConcatOptions): Promise<boolean> {
-    return this.concat(Opcode.Append, key, value, options);
+    return this.concat(Verb.Append, key, value, options);
   }
 
   /** Adds bytes before the stored value; false if the key does not exist. */
   prepend(key: string, value: Value, options?: ConcatOptions): Promise<boolean> {
-    return this.concat(Opcode.Prepend, key, value, options);
+    return this.concat(Verb.Prepend, key, value, options);
   }
 
   /** Removes the key; false if it did not exist (or its CAS changed). */
   delete(key: string, options?: DeleteOptions): Promise<boolean> {
-    const op = new Operation(Kind.Delete, Opcode.Delete);
+    const op = new Command(Verb.Delete);
     op.key = key;
     return this.dispatch(op, undefined, options);
   }
 
   /** Sets a new expiration; false if the key does not exist. */
   touch(key: string, expires: number, options?: CallOptions): Promise<boolean> {
-    const op = new Operation(Kind.Touch, Opcode.Touch);
+    const op = new Command(Verb.Touch);
     op.key = key;
     return this.dispatch(op, expires, options);
   }
@@ -198,24 +197,24 @@ export class Group extends EventTarget {
    * key resolves to null, or is created with `options.initial`.
    */
   incr(key: string, delta: number | bigint = 1, options?: CounterOptions): Promise<bigint | null> {
-    return this.counter(Opcode.Increment, key, delta, options);
+    return this.counter(Verb.Increment, key, delta, options);
   }
 
   /** Subtracts `delta` (stopping at 0) and resolves to the new value; see incr. */
   decr(key: string, delta: number | bigint = 1, options?: CounterOptions): Promise<bigint | null> {
-    return this.counter(Opcode.Decrement, key, delta, options);
+    return this.counter(Verb.Decrement, key, delta, options);
   }
 
   // ---- every server ----
 
   /** Invalidates every item on every server, now or after `delay` seconds. */
   flush(delay = 0, options?: CallOptions): Promise<void> {
-    return this.everyServer(new Operation(Kind.Flush, Opcode.Flush), delay, options).then(nothing);
+    return this.everyServer(new Command(Verb.Flush), delay, options).then(nothing);
   }
 
   /** Each server's version, by host:port. */
   version(options?: CallOptions): Promise<Map<string, string>> {
-    return this.everyServer(new Operation(Kind.Version, Opcode.Version), undefined, options);
+    return this.everyServer(new Command(Verb.Version), undefined, options);
   }
 
   /**
@@ -223,12 +222,12 @@ export class Group extends EventTarget {
    * Each record has no prototype: the names are the server's.
    */
   stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>>> {
-    return this.everyServer(new Operation(Kind.Stats, Opcode.Stat), group, options);
+    return this.everyServer(new Command(Verb.Stats), group, options);
   }
 
   /** A round trip to every server. */
   noop(options?: CallOptions): Promise<void> {
-    return this.everyServer(new Operation(Kind.Noop, Opcode.Noop), undefined, options).then(nothing);
+    return this.everyServer(new Command(Verb.Noop), undefined, options).then(nothing);
   }
 
   /** Lets operations in flight settle, then closes every connection. Later calls reject with MC_ERR_CLIENT_CLOSED. */
@@ -264,24 +263,23 @@ export class Group extends EventTarget {
 
   // ---- internals ----
 
-  private store(opcode: number, key: string, value: Value, cas: unknown, options: unknown): Promise<boolean> {
-    const op = new Operation(Kind.Store, opcode);
+  private store(verb: Verb, key: string, value: Value, cas: unknown, options: unknown): Promise<boolean> {
+    const op = new Command(verb);
     op.key = key;
     op.value = value;
     return this.dispatch(op, cas, options);
   }
 
-  private concat(opcode: number, key: string, value: Value, options: unknown): Promise<boolean> {
-    const op = new Operation(Kind.Concat, opcode);
+  private concat(verb: Verb, key: string, value: Value, options: unknown): Promise<boolean> {
+    const op = new Command(verb);
     op.key = key;
     op.value = value;
     return this.dispatch(op, undefined, options);
   }
 
-  private counter(opcode: number, key: string, delta: unknown, options: unknown): Promise<bigint | null> {
-    const op = new Operation(Kind.Counter, opcode);
+  private counter(verb: Verb, key: string, delta: unknown, options: unknown): Promise<bigint | null> {
+    const op = new Command(verb);
     op.key = key;
-    op.expires = NO_CREATE;
     return this.dispatch(op, delta, options);
   }
 
@@ -292,14 +290,16 @@ export class Group extends EventTarget {
    * so that a programming error never shows up as an outage. Fills `op`;
    * returns the signal to watch.
    */
-  private check(op: Operation, operand: unknown, options: unknown): AbortSignal | undefined {
+  private check(op: Command, operand: unknown, options: unknown): AbortSignal | undefined {
     optionsObject(options, 'options');
     const given = options as AnyOptions | undefined;
-    switch (op.kind) {
-      case Kind.Get:
+    switch (op.verb) {
+      case Verb.Get:
         checkKey(op.key);
         break;
-      case Kind.Store:
+      case Verb.Set:
+      case Verb.Add:
+      case Verb.Replace:
         checkKey(op.key);
         checkValue(op.value, this.maxValueSize);
         // A positional CAS token (cas()) wins over options.cas.
@@ -310,35 +310,39 @@ export class Group extends EventTarget {
           if (operand === NOT_GIVEN && given.cas !== undefined) setCas(op, given.cas);
         }
         break;
-      case Kind.Concat:
-      case Kind.Delete:
+      case Verb.Append:
+      case Verb.Prepend:
+      case Verb.Delete:
         checkKey(op.key);
-        if (op.kind === Kind.Concat) checkValue(op.value, this.maxValueSize);
+        if (op.verb !== Verb.Delete) checkValue(op.value, this.maxValueSize);
         if (given?.cas !== undefined) setCas(op, given.cas);
         break;
-      case Kind.Touch:
-      case Kind.GetAndTouch:
+      case Verb.Touch:
+      case Verb.GetAndTouch:
         checkKey(op.key);
         op.expires = uint32(operand, 'expires');
         break;
-      case Kind.Counter:
+      case Verb.Increment:
+      case Verb.Decrement:
         checkKey(op.key);
         op.delta = uint64(operand, 'delta');
         if (given?.initial !== undefined) {
+          op.create = true;
           op.initial = uint64(given.initial, 'initial');
           op.expires = given.expires === undefined ? 0 : uint32(given.expires, 'expires');
-          if (op.expires === NO_CREATE) {
+          // The binary protocol reads this expiration as "do not create".
+          if (op.expires === 0xffffffff) {
             throw new MemcacheError(ErrorCode.BAD_ARGUMENT, 'expires 0xFFFFFFFF means "do not create"; use another');
           }
         }
         break;
-      case Kind.GetMulti:
+      case Verb.GetMulti:
         op.keys = keyList(operand);
         break;
-      case Kind.Flush:
+      case Verb.Flush:
         op.expires = uint32(operand, 'delay');
         break;
-      case Kind.Stats:
+      case Verb.Stats:
         if (operand !== undefined && typeof operand !== 'string') {
           throw new MemcacheError(ErrorCode.BAD_ARGUMENT, 'stats group must be a string');
         }
@@ -348,7 +352,7 @@ export class Group extends EventTarget {
     return given === undefined ? undefined : abortSignal(given.signal);
   }
 
-  private dispatch<T>(op: Operation, operand: unknown, options: unknown): Promise<T> {
+  private dispatch<T>(op: Command, operand: unknown, options: unknown): Promise<T> {
     const promise = promiseOf<T>(op);
     let signal: AbortSignal | undefined;
     try {
@@ -363,7 +367,7 @@ export class Group extends EventTarget {
   }
 
   /** Sends a single-key operation to the server that holds its key. */
-  private route(op: Operation): void {
+  private route(op: Command): void {
     let pool: Pool;
     if (this.pools.length === 1) pool = this.pools[0]!;
     else {
@@ -378,7 +382,7 @@ export class Group extends EventTarget {
   }
 
   /** Sends one server's part of a multi-get; resolves once its hits are in `result`. */
-  private sendMulti(index: number, op: Operation, result: Map<string, Item>, signal: AbortSignal | undefined): Promise<unknown> {
+  private sendMulti(index: number, op: Command, result: Map<string, Item>, signal: AbortSignal | undefined): Promise<unknown> {
     op.result = result;
     const part = promiseOf<unknown>(op).catch(missUnlessCallerError);
     if (op.watch(signal)) this.pools[index]!.send(op);
@@ -386,7 +390,7 @@ export class Group extends EventTarget {
   }
 
   /** Runs a copy of `template` (once checked) on every server; resolves to each server's answer by host:port. */
-  private everyServer<T>(template: Operation, operand: unknown, options: unknown): Promise<Map<string, T>> {
+  private everyServer<T>(template: Command, operand: unknown, options: unknown): Promise<Map<string, T>> {
     let signal: AbortSignal | undefined;
     try {
       signal = this.check(template, operand, options);
@@ -394,11 +398,11 @@ export class Group extends EventTarget {
       return Promise.reject(error);
     }
     const answers = this.pools.map((pool) => {
-      const op = new Operation(template.kind, template.opcode);
+      const op = new Command(template.verb);
       op.key = template.key;
       op.expires = template.expires;
       // Stat names are the server's: "__proto__" must stay a plain name.
-      if (op.kind === Kind.Stats) op.result = Object.create(null);
+      if (op.verb === Verb.Stats) op.result = Object.create(null);
       const promise = promiseOf<T>(op);
       if (this.closed) op.fail(clientClosed());
       else if (op.watch(signal)) pool.send(op);
@@ -442,7 +446,7 @@ function missUnlessCallerError(error: MemcacheError): void {
   }
 }
 
-function setCas(op: Operation, cas: unknown): void {
+function setCas(op: Command, cas: unknown): void {
   const token = casToken(cas);
   op.casHi = Number(token >> 32n);
   op.casLo = Number(token & 0xffffffffn);

@@ -1,17 +1,17 @@
 /**
  * One 'abort' listener per AbortSignal, however many operations watch it: a
  * request-scoped signal shared by many calls would otherwise pass the
- * runtime's listener limit (Node warns from the 11th). The operations
+ * runtime's listener limit (Node warns from the 11th). The commands
  * watching a signal form a doubly-linked list through two of their own
  * fields, so watching and unwatching are O(1) and allocate nothing; the
- * listener goes when the last operation stops watching.
+ * listener goes when the last command stops watching.
  */
-import type { Operation } from './operation.js';
+import type { Command } from './command.js';
 
 class SignalWatcher {
-  head: Operation | null = null;
+  head: Command | null = null;
 
-  /** The signal fired: every operation still watching it fails. */
+  /** The signal fired: every command still watching it fails. */
   handleEvent(): void {
     let op = this.head;
     while (op !== null) {
@@ -26,7 +26,7 @@ class SignalWatcher {
 const watchers = new WeakMap<AbortSignal, SignalWatcher>();
 
 /** Adds `op` to the operations watching `signal` (not yet fired). */
-export function watchSignal(signal: AbortSignal, op: Operation): void {
+export function watchSignal(signal: AbortSignal, op: Command): void {
   let watcher = watchers.get(signal);
   if (watcher === undefined) {
     watcher = new SignalWatcher();
@@ -41,7 +41,7 @@ export function watchSignal(signal: AbortSignal, op: Operation): void {
 }
 
 /** Removes `op` from the operations watching `signal`; the last one out removes the listener. */
-export function unwatchSignal(signal: AbortSignal, op: Operation): void {
+export function unwatchSignal(signal: AbortSignal, op: Command): void {
   const watcher = watchers.get(signal);
   if (watcher === undefined) return;
   const prev = op.prevWatching;

@@ -1,9 +1,6 @@
+import { type Command, isRepeatable } from '../command.js';
 import { ErrorCode, MemcacheError } from '../errors.js';
-import { ResponseDecoder, type FrameHandler } from '../protocol/decoder.js';
-import { Opcode, opcodeName } from '../protocol/opcodes.js';
-import { Kind, type Operation, applyReply, encodeOperation, isRepeatable } from '../protocol/operation.js';
-import { Status, describeStatus } from '../protocol/status.js';
-import { RequestWriter } from '../protocol/writer.js';
+import type { Codec, CodecFactory, ReplyTarget } from '../protocol/codec.js';
 import type { TlsOptions, Transport, TransportEvents, TransportFactory } from './transport.js';
 
 export interface ConnectionOptions {
@@ -17,9 +14,11 @@ export interface ConnectionOptions {
   /** Largest value accepted, in bytes. */
   maxValueSize: number;
   transport: TransportFactory;
+  /** The wire protocol: how commands become bytes and replies settle them. */
+  codec: CodecFactory;
   /** Encrypt the connection. */
   tls?: TlsOptions | undefined;
-  /** Authenticate every new connection with SASL PLAIN before anything else is sent. */
+  /** Authenticate every new connection before anything else is sent (as the codec's protocol does it). */
   sasl?: SaslCredentials | undefined;
   /** Told when the connection fails (the pool's failover hook). */
   observer?: ConnectionObserver | undefined;
@@ -61,26 +60,27 @@ const OPEN = 2;
 const CLOSED = 3;
 
 /**
- * One pipelined connection to one server.
+ * One pipelined connection to one server, speaking through a Codec.
  *
- * Operations are encoded as they arrive and written once per tick (see defer);
- * any number may be in flight. Replies come back in order, so the operations
- * form a FIFO (linked through `Operation.next`) and each reply must carry the
- * head's opaque: anything else means the stream is out of step, and the
- * connection is dropped. The FIFO's front part has been written, its back
- * part (operations numbered past `flushedSeq`) waits in the writer: when the
- * server closes the socket, only the written part fails; the rest goes out on
- * a fresh connection. One timer watches the oldest operation's deadline.
- * When anything goes wrong (timeout, socket error, server close, corrupt
- * bytes) the written operations are rejected at once and the socket is
- * destroyed, so a late reply can never reach anyone.
+ * Commands are encoded as they arrive and written once per tick (see defer);
+ * any number may be in flight. Replies come back in order, so the commands
+ * form a FIFO (linked through `Command.next`) and the codec settles the head
+ * with each reply it reads (a reply that matches it not means the stream is
+ * out of step: the codec throws, and the connection is dropped). The FIFO's
+ * front part has been written, its back part (commands numbered past
+ * `flushedSeq`) waits in the codec: when the server closes the socket, only
+ * the written part fails; the rest goes out on a fresh connection. One timer
+ * watches the oldest command's deadline. When anything goes wrong (timeout,
+ * socket error, server close, corrupt bytes) the written commands are
+ * rejected at once and the socket is destroyed, so a late reply can never
+ * reach anyone.
  */
-export class Connection implements TransportEvents, FrameHandler {
+export class Connection implements TransportEvents, ReplyTarget {
   /** host:port, for messages. */
   readonly address: string;
-  /** Operations queued and not yet answered (settled ones included until their reply). */
+  /** Commands queued and not yet answered (settled ones included until their reply). */
   inFlight = 0;
-  /** Bytes of those operations' requests (Operation.bytes). */
+  /** Bytes of those commands' requests (Command.bytes). */
   queuedBytes = 0;
 
   private state = IDLE;
@@ -88,14 +88,10 @@ export class Connection implements TransportEvents, FrameHandler {
   /** Socket open, SASL reply awaited: still connecting as far as callers and timers go. */
   private authenticating = false;
   private transport: Transport | null = null;
-  /** The SASL PLAIN request, built on first use: it goes out ahead of every queued frame. */
-  private authRequest: Uint8Array | null = null;
   // Made when the connection is first used: a pool of many idle connections costs little.
-  private writer: RequestWriter | null = null;
-  private decoder: ResponseDecoder | null = null;
-  private head: Operation | null = null;
-  private tail: Operation | null = null;
-  private nextOpaque = 1;
+  private codec: Codec | null = null;
+  private first: Command | null = null;
+  private last: Command | null = null;
   /** Sequence number of the last operation queued, and of the last one handed to the transport. */
   private queuedSeq = 0;
   private flushedSeq = 0;
@@ -118,32 +114,30 @@ export class Connection implements TransportEvents, FrameHandler {
     this.address = formatAddress(options.host, options.port);
   }
 
-  /** Encodes and queues an operation; it settles through its own resolve/reject. */
-  send(op: Operation): void {
+  /** Encodes and queues a command; it settles through its own resolve/reject. */
+  send(op: Command): void {
     if (this.closing || this.state === CLOSED) {
       op.fail(new MemcacheError(ErrorCode.CLIENT_CLOSED, 'connection is closed', { server: this.address }));
       return;
     }
-    const writer = (this.writer ??= new RequestWriter(this.options.maxValueSize));
-    const frames = op.frames;
-    if (this.nextOpaque + frames > 0xffffffff) this.nextOpaque = 1;
-    op.opaque = this.nextOpaque;
-    op.lastOpaque = op.opaque + frames - 1;
+    const codec = (this.codec ??= this.options.codec(
+      { maxValueSize: this.options.maxValueSize, sasl: this.options.sasl, server: this.address },
+      this,
+    ));
     try {
-      encodeOperation(writer, op);
+      codec.encode(op);
     } catch (error) {
-      // Bad input: nothing was committed to the writer, so nothing is sent.
+      // Bad input: nothing was committed to the codec, so nothing is sent.
       op.fail(error as Error);
       return;
     }
-    this.nextOpaque += frames;
     op.seq = ++this.queuedSeq;
     // One clock read per batch: operations written in the same tick share a deadline.
     if (!this.flushScheduled) this.batchDeadline = Date.now() + this.options.timeout;
     op.deadline = this.batchDeadline;
-    if (this.tail === null) this.head = op;
-    else this.tail.next = op;
-    this.tail = op;
+    if (this.last === null) this.first = op;
+    else this.last.next = op;
+    this.last = op;
     this.queuedBytes += op.bytes;
     if (this.inFlight++ === 0 && this.transport !== null) this.transport.ref();
     if (this.timer === null && !this.checkScheduled) this.arm(this.options.timeout);
@@ -168,18 +162,17 @@ export class Connection implements TransportEvents, FrameHandler {
   // ---- transport events ----
 
   onOpen(): void {
-    if (this.options.sasl !== undefined) {
-      // memcached -S answers anything sent before authentication with an error and a close.
-      this.authenticating = true;
-      this.transport!.write([(this.authRequest ??= authFrame(this.options.sasl))]);
-      return;
-    }
-    this.opened();
+    const codec = this.codec!;
+    const handshake = codec.handshake();
+    if (handshake.length > 0) this.transport!.write(handshake);
+    // Authentication: queued commands wait for its reply (codec.ready()).
+    if (codec.awaitingHandshake) this.authenticating = true;
+    else this.opened();
   }
 
   onData(chunk: Uint8Array): void {
     try {
-      this.decoder!.push(chunk);
+      this.codec!.read(chunk);
     } catch (error) {
       this.fail(
         error instanceof MemcacheError
@@ -209,27 +202,28 @@ export class Connection implements TransportEvents, FrameHandler {
     this.fail(failure, undefined, !connecting);
   }
 
-  /** One reply frame, for the operation at the head of the FIFO. */
-  onFrame(frame: ResponseDecoder): void {
-    if (this.authenticating) return this.onAuthReply(frame);
-    const op = this.head;
-    if (op === null || op.seq > this.flushedSeq || frame.opaque < op.opaque || frame.opaque > op.lastOpaque || !expectedOpcode(op, frame)) {
-      throw new MemcacheError(
-        ErrorCode.PROTOCOL,
-        op === null || op.seq > this.flushedSeq
-          ? `unexpected ${opcodeName(frame.opcode)} reply with nothing in flight`
-          : `reply ${opcodeName(frame.opcode)} #${frame.opaque} does not match ${opcodeName(op.opcode)} #${op.opaque}`,
-      );
-    }
-    if (!applyReply(op, frame, this.address)) return;
-    this.head = op.next;
+  // ---- ReplyTarget: the codec's view of the FIFO ----
+
+  head(): Command | null {
+    const op = this.first;
+    return op !== null && op.seq <= this.flushedSeq ? op : null;
+  }
+
+  complete(): void {
+    const op = this.first!;
+    this.first = op.next;
     op.next = null;
-    if (this.head === null) this.tail = null;
+    if (this.first === null) this.last = null;
     this.queuedBytes -= op.bytes;
     if (--this.inFlight === 0) {
       if (this.closing) this.shutDown();
       else this.transport?.unref();
     }
+  }
+
+  ready(): void {
+    this.authenticating = false;
+    this.opened();
   }
 
   // ---- internals ----
@@ -241,28 +235,8 @@ export class Connection implements TransportEvents, FrameHandler {
     this.flush();
   }
 
-  private onAuthReply(frame: ResponseDecoder): void {
-    if (frame.opcode !== Opcode.SaslAuth || frame.opaque !== 0) {
-      throw new MemcacheError(ErrorCode.PROTOCOL, `${opcodeName(frame.opcode)} reply while authenticating`);
-    }
-    this.authenticating = false;
-    if (frame.status === Status.Ok) return this.opened();
-    // The username helps an operator; the password never appears anywhere.
-    const user = JSON.stringify(this.options.sasl!.username);
-    throw new MemcacheError(
-      ErrorCode.AUTH,
-      frame.status === Status.AuthError
-        ? `SASL PLAIN authentication failed for user ${user}`
-        : `SASL PLAIN authentication for user ${user} got ${describeStatus(frame.status)}`,
-      { status: frame.status },
-    );
-  }
-
   private connect(): void {
     this.state = CONNECTING;
-    // A reply announcing more than the largest value (plus room for key and extras) is corrupt:
-    // refuse it rather than allocate what the header claims.
-    this.decoder ??= new ResponseDecoder(this, this.options.maxValueSize + 64 * 1024);
     this.connectDeadline = Date.now() + this.options.connectTimeout;
     this.rearm();
     try {
@@ -282,13 +256,13 @@ export class Connection implements TransportEvents, FrameHandler {
 
   private flush(): void {
     this.flushScheduled = false;
-    const writer = this.writer;
-    if (this.state !== OPEN || this.blocked || writer === null || !writer.pending) return;
+    const codec = this.codec;
+    if (this.state !== OPEN || this.blocked || codec === null || !codec.pending) return;
     this.lastFlushFrom = this.flushedSeq + 1;
     this.flushedSeq = this.queuedSeq;
     this.lastFlushAt = Date.now();
-    const more = this.transport!.write(writer.drain());
-    writer.drained();
+    const more = this.transport!.write(codec.drain());
+    codec.drained();
     if (!more) this.blocked = true;
   }
 
@@ -308,7 +282,7 @@ export class Connection implements TransportEvents, FrameHandler {
   }
 
   private nearestDeadline(): number {
-    const head = this.head;
+    const head = this.first;
     let deadline = head === null ? Infinity : this.deadlineOf(head);
     if (this.state === CONNECTING && this.connectDeadline < deadline) deadline = this.connectDeadline;
     return deadline;
@@ -320,7 +294,7 @@ export class Connection implements TransportEvents, FrameHandler {
    * or the machine) gets `timeout` from its write: the stall was not the
    * server's.
    */
-  private deadlineOf(op: Operation): number {
+  private deadlineOf(op: Command): number {
     if (op.seq >= this.lastFlushFrom && op.seq <= this.flushedSeq && this.lastFlushAt > op.deadline) {
       return this.lastFlushAt + this.options.timeout;
     }
@@ -347,7 +321,7 @@ export class Connection implements TransportEvents, FrameHandler {
     if (this.flushScheduled) this.flush();
     const now = Date.now();
     if (this.state === CONNECTING) {
-      const head = this.head;
+      const head = this.first;
       if (now >= this.connectDeadline || (head !== null && now >= head.deadline)) {
         const limit = Math.min(this.options.connectTimeout, this.options.timeout);
         const what = this.authenticating ? 'not authenticated' : 'not connected';
@@ -356,7 +330,7 @@ export class Connection implements TransportEvents, FrameHandler {
       }
       return this.rearm();
     }
-    const head = this.head;
+    const head = this.first;
     if (head !== null && now >= this.deadlineOf(head)) {
       const timedOut = new MemcacheError(
         ErrorCode.TIMEOUT,
@@ -386,19 +360,19 @@ export class Connection implements TransportEvents, FrameHandler {
     const transport = this.transport;
     this.transport = null;
     transport?.close();
-    this.decoder?.reset();
+    this.codec?.reset();
     this.authenticating = false;
     this.blocked = false;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     const keep = closed && !this.closing;
     const flushed = keep ? this.flushedSeq : Infinity;
-    const first = this.head;
+    const first = this.first;
     let op = first;
     let lost = 0;
     // Written reads to send again, in order, linked through `next`.
-    let again: Operation | null = null;
-    let againTail: Operation | null = null;
+    let again: Command | null = null;
+    let againTail: Command | null = null;
     while (op !== null && op.seq <= flushed) {
       const next = op.next;
       op.next = null;
@@ -415,31 +389,32 @@ export class Connection implements TransportEvents, FrameHandler {
       }
       op = next;
     }
-    // Without `keep` the loop took everything, and nothing waits in the writer for a next connection.
-    if (!keep) this.writer?.discard();
+    // Without `keep` the loop took everything, and nothing waits in the codec for a next connection.
+    if (!keep) this.codec?.discard();
     if (again !== null) this.resend(again, againTail!, op);
     else {
-      this.head = op;
-      if (op === null) this.tail = null;
+      this.first = op;
+      if (op === null) this.last = null;
     }
     this.state = this.closing ? CLOSED : IDLE;
     if (this.state === CLOSED) this.releaseCloseWaiters();
     else {
       this.options.observer?.onFailure(this, error, lost);
-      if (this.head !== null && this.state === IDLE) this.connect();
+      if (this.first !== null && this.state === IDLE) this.connect();
     }
   }
 
   /** Puts written reads back at the front of the queue, encoded again ahead of the frames never written. */
-  private resend(first: Operation, last: Operation, unwritten: Operation | null): void {
-    const writer = this.writer!;
-    const held = writer.drain().slice();
-    writer.drained();
-    for (let op: Operation | null = first; op !== null; op = op.next) encodeOperation(writer, op);
-    writer.requeue(held);
+  private resend(first: Command, last: Command, unwritten: Command | null): void {
+    const codec = this.codec!;
+    const held = codec.drain().slice();
+    codec.drained();
+    // Encoded before as they are now: it cannot throw.
+    for (let op: Command | null = first; op !== null; op = op.next) codec.encode(op);
+    codec.requeue(held);
     last.next = unwritten;
-    if (unwritten === null) this.tail = last;
-    this.head = first;
+    if (unwritten === null) this.last = last;
+    this.first = first;
     // They count as not yet written again.
     this.flushedSeq = first.seq - 1;
   }
@@ -461,18 +436,7 @@ export class Connection implements TransportEvents, FrameHandler {
   }
 }
 
-function authFrame({ username, password }: SaslCredentials): Uint8Array {
-  const writer = new RequestWriter();
-  writer.sasl(Opcode.SaslAuth, 'PLAIN', new TextEncoder().encode(`\0${username}\0${password}`), 0);
-  return writer.drain()[0]!.slice();
-}
-
-function expectedOpcode(op: Operation, frame: ResponseDecoder): boolean {
-  if (op.kind !== Kind.GetMulti) return frame.opcode === op.opcode;
-  return frame.opcode === (frame.opaque === op.lastOpaque ? Opcode.Noop : Opcode.GetKQ);
-}
-
-/** A decoder error gains the server's address. */
+/** A codec error gains the server's address. */
 function withServer(error: MemcacheError, server: string): MemcacheError {
   if (error.server !== undefined) return error;
   return new MemcacheError(error.code, error.message, { server, status: error.status, cause: error.cause });

@@ -1,6 +1,5 @@
 import { ErrorCode, MemcacheError } from '../errors.js';
-import { Opcode } from '../protocol/opcodes.js';
-import { Kind, Operation, type OperationHolder, promiseOf } from '../protocol/operation.js';
+import { Command, type CommandHolder, Verb, promiseOf } from '../command.js';
 import { Connection, type ConnectionObserver, type ConnectionOptions } from './connection.js';
 
 export interface PoolOptions extends Omit<ConnectionOptions, 'observer'> {
@@ -50,7 +49,7 @@ const FRAME_OVERHEAD = 48;
  * toward `failures` (those in flight when a connection fails, those failing
  * fast while the server is down, failed probes) until a probe succeeds.
  */
-export class Pool implements ConnectionObserver, OperationHolder {
+export class Pool implements ConnectionObserver, CommandHolder {
   /** host:port */
   readonly address: string;
   /** Failed operations in a row: 0 while the server is up. */
@@ -86,7 +85,7 @@ export class Pool implements ConnectionObserver, OperationHolder {
     return total;
   }
 
-  send(op: Operation): void {
+  send(op: Command): void {
     if (this.down) {
       const error = this.downError();
       this.failures++;
@@ -136,7 +135,7 @@ export class Pool implements ConnectionObserver, OperationHolder {
     await Promise.all(this.connections.map((c) => c.close()));
   }
 
-  // ---- OperationHolder ----
+  // ---- CommandHolder ----
 
   release(): void {
     this.waiting--;
@@ -176,7 +175,7 @@ export class Pool implements ConnectionObserver, OperationHolder {
   private probe(): void {
     this.probeTimer = null;
     if (this.closed) return;
-    const op = new Operation(Kind.Noop, Opcode.Noop);
+    const op = new Command(Verb.Noop);
     const reply = promiseOf<void>(op);
     this.probing = true;
     this.connections[0]!.send(op);
@@ -222,7 +221,7 @@ export class Pool implements ConnectionObserver, OperationHolder {
 }
 
 /** What a request occupies until it leaves its connection: frames, keys and value (a string by its length). */
-function requestSize(op: Operation): number {
+function requestSize(op: Command): number {
   const keys = op.keys;
   let size = FRAME_OVERHEAD + op.key.length;
   if (keys !== null) {

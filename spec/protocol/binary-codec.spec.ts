@@ -5,12 +5,42 @@ import { ErrorCode, MemcacheError } from '../../lib/errors.js';
 import { Item } from '../../lib/item.js';
 import { ResponseDecoder } from '../../lib/protocol/decoder.js';
 import { Opcode, opcodeName } from '../../lib/protocol/opcodes.js';
-import { Kind, Operation, applyReply, encodeOperation, promiseOf } from '../../lib/protocol/operation.js';
+import { Command, Verb, promiseOf } from '../../lib/command.js';
+import { applyReply, encodeCommand as encodeOperation } from '../../lib/protocol/binary-codec.js';
 import { Status, describeStatus } from '../../lib/protocol/status.js';
 import { RequestWriter } from '../../lib/protocol/writer.js';
 import { concat, flagsOf, reply, u64, utf8, type FrameFields } from '../support/frames.js';
 
 // ---- helpers -----------------------------------------------------------------
+
+// The cases below are written per binary opcode; each is the command a Group sends as that opcode.
+const VERB_OF_OPCODE: Record<number, Verb> = {
+  [Opcode.Get]: Verb.Get,
+  [Opcode.GetK]: Verb.Get,
+  [Opcode.GAT]: Verb.GetAndTouch,
+  [Opcode.Touch]: Verb.Touch,
+  [Opcode.GetKQ]: Verb.GetMulti,
+  [Opcode.Set]: Verb.Set,
+  [Opcode.Add]: Verb.Add,
+  [Opcode.Replace]: Verb.Replace,
+  [Opcode.Append]: Verb.Append,
+  [Opcode.Prepend]: Verb.Prepend,
+  [Opcode.Delete]: Verb.Delete,
+  [Opcode.Increment]: Verb.Increment,
+  [Opcode.Decrement]: Verb.Decrement,
+  [Opcode.Flush]: Verb.Flush,
+  [Opcode.Version]: Verb.Version,
+  [Opcode.Stat]: Verb.Stats,
+  [Opcode.Noop]: Verb.Noop,
+};
+/** Labels of the reply shapes the cases group opcodes by. */
+const Kind = { Get: 'Get', GetAndTouch: 'GetAndTouch', Store: 'Store', Concat: 'Concat', Delete: 'Delete', Touch: 'Touch', Counter: 'Counter', GetMulti: 'GetMulti', Stats: 'Stats', Version: 'Version', Noop: 'Noop', Flush: 'Flush' } as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
+type Operation = Command;
+
+function command(opcode: number): Command {
+  return new Command(VERB_OF_OPCODE[opcode]!);
+}
 
 const SERVER = 'cache-1.example:11211';
 
@@ -180,8 +210,8 @@ for (const [name, c] of kinds) {
           ? `${statusName} (0x${status.toString(16)}) rejects with ${expectedCode(status)}, status and server kept`
           : `${statusName} (0x${status.toString(16)}) resolves`;
       it(title, async () => {
-        const op = new Operation(c.kind, c.opcode);
-        op.opaque = op.lastOpaque = 1;
+        const op = command(c.opcode);
+        op.tag = op.lastTag = 1;
         const { done, settled } = await outcome(op, [c.frame(status)]);
         assert.deepEqual(done, [true], 'one reply ends the operation');
         if (expectation === undefined) assertError(settled, expectedCode(status), status, c.opcode);
@@ -193,7 +223,7 @@ for (const [name, c] of kinds) {
 
 describe('applyReply: Get hits', () => {
   it('makes an Item that keeps its bytes when the socket chunk is reused', async () => {
-    const op = new Operation(Kind.Get, Opcode.Get);
+    const op = command(Opcode.Get);
     const watcher = observe(op);
     const chunk = Buffer.from(concat([
       reply({ opcode: Opcode.Get, opaque: 1, extras: flagsOf(1), value: utf8('abc'), casHi: 0x12345678, casLo: 0x9abcdef0 }),
@@ -214,7 +244,7 @@ describe('applyReply: Get hits', () => {
   });
 
   it('reads a GetK-shaped reply: the echoed key is not part of the value', async () => {
-    const op = new Operation(Kind.Get, Opcode.GetK);
+    const op = command(Opcode.GetK);
     const { settled } = await outcome(op, [reply({ opcode: Opcode.GetK, extras: flagsOf(5), key: utf8('the-key'), value: utf8('v') })]);
     const item = resolved(settled) as Item;
     assert.equal(item.text, 'v');
@@ -222,7 +252,7 @@ describe('applyReply: Get hits', () => {
   });
 
   it('reads a hit split byte by byte the same as whole', async () => {
-    const op = new Operation(Kind.Get, Opcode.Get);
+    const op = command(Opcode.Get);
     const watcher = observe(op);
     deliver(op, [reply({ opcode: Opcode.Get, extras: flagsOf(0xcafe), value: hitValue, casHi: 1, casLo: 2 })], 'bytes');
     isItem(resolved(await watcher.state()));
@@ -232,7 +262,7 @@ describe('applyReply: Get hits', () => {
 describe('applyReply: Counter replies', () => {
   it('resolves the 8-byte count as a bigint, small and above 2^53', async () => {
     for (const n of [0n, 1n, 2n ** 32n, 2n ** 53n + 1n]) {
-      const op = new Operation(Kind.Counter, Opcode.Decrement);
+      const op = command(Opcode.Decrement);
       const { settled } = await outcome(op, [reply({ opcode: Opcode.Decrement, value: u64(n) })]);
       assert.equal(resolved(settled), n);
     }
@@ -241,10 +271,10 @@ describe('applyReply: Counter replies', () => {
 
 describe('applyReply: multi-get (GetKQ per key, then Noop)', () => {
   function multi(keys: string[]): Operation {
-    const op = new Operation(Kind.GetMulti, Opcode.GetKQ);
+    const op = command(Opcode.GetKQ);
     op.keys = keys;
-    op.opaque = 100;
-    op.lastOpaque = 100 + keys.length;
+    op.tag = 100;
+    op.lastTag = 100 + keys.length;
     op.result = new Map<string, Item>();
     return op;
   }
@@ -290,7 +320,7 @@ describe('applyReply: multi-get (GetKQ per key, then Noop)', () => {
 
 describe('applyReply: stats (one frame per stat, then an empty key)', () => {
   it('collects name/value pairs and resolves on the empty key', async () => {
-    const op = new Operation(Kind.Stats, Opcode.Stat);
+    const op = command(Opcode.Stat);
     op.result = {};
     const { done, settled } = await outcome(op, [
       reply({ opcode: Opcode.Stat, key: utf8('pid'), value: utf8('1234') }),
@@ -302,7 +332,7 @@ describe('applyReply: stats (one frame per stat, then an empty key)', () => {
   });
 
   it('rejects on an error status, ending the operation', async () => {
-    const op = new Operation(Kind.Stats, Opcode.Stat);
+    const op = command(Opcode.Stat);
     op.result = {};
     const { done, settled } = await outcome(op, [
       reply({ opcode: Opcode.Stat, key: utf8('pid'), value: utf8('1') }),
@@ -315,7 +345,7 @@ describe('applyReply: stats (one frame per stat, then an empty key)', () => {
 
 describe('applyReply: an operation settles once', () => {
   it('keeps its first outcome when another reply is applied', async () => {
-    const op = new Operation(Kind.Store, Opcode.Set);
+    const op = command(Opcode.Set);
     const { settled } = await outcome(op, [
       reply({ opcode: Opcode.Set }),
       reply({ opcode: Opcode.Set, status: Status.OutOfMemory }),
@@ -333,7 +363,7 @@ describe('applyReply: error messages never hold the value', () => {
       [Kind.Get, Opcode.Get],
       [Kind.Counter, Opcode.Increment],
     ] as const) {
-      const op = new Operation(kind, opcode);
+      const op = command(opcode);
       op.key = 'k';
       op.value = secret;
       const { settled } = await outcome(op, [
@@ -349,7 +379,7 @@ describe('applyReply: error messages never hold the value', () => {
 
 // ---- encodeOperation ---------------------------------------------------------
 
-describe('encodeOperation: frames per Kind', () => {
+describe('encodeCommand: frames per verb', () => {
   function frames(op: Operation): Uint8Array {
     const writer = new RequestWriter();
     encodeOperation(writer, op);
@@ -362,10 +392,10 @@ describe('encodeOperation: frames per Kind', () => {
     write(writer);
     return concat(writer.drain());
   }
-  function op(kind: Kind, opcode: number, fields: Partial<Pick<Operation, 'key' | 'value' | 'flags' | 'expires' | 'casHi' | 'casLo' | 'delta' | 'initial'>>): Operation {
-    const o = new Operation(kind, opcode);
+  function op(_kind: Kind, opcode: number, fields: Partial<Pick<Operation, 'key' | 'value' | 'flags' | 'expires' | 'casHi' | 'casLo' | 'delta' | 'initial'>>): Operation {
+    const o = command(opcode);
     Object.assign(o, fields);
-    o.opaque = 42;
+    o.tag = 42;
     return o;
   }
 
@@ -385,16 +415,15 @@ describe('encodeOperation: frames per Kind', () => {
       [op(Kind.Noop, Opcode.Noop, {}), (w) => w.empty(Opcode.Noop, 42)],
     ];
     for (const [operation, write] of cases) {
-      assert.deepEqual(frames(operation), direct(write), `kind ${operation.kind}, opcode ${opcodeName(operation.opcode)}`);
+      assert.deepEqual(frames(operation), direct(write), `verb ${operation.verb}`);
     }
   });
 
   it('writes a multi-get as one GetKQ per key (opaque = first + index) and a Noop', () => {
-    const o = new Operation(Kind.GetMulti, Opcode.GetKQ);
+    const o = command(Opcode.GetKQ);
     o.keys = ['a', 'b', 'c'];
-    o.opaque = 10;
-    o.lastOpaque = 13;
-    assert.equal(o.frames, 4);
+    o.tag = 10;
+    o.lastTag = 13;
     assert.deepEqual(
       frames(o),
       direct((w) => {
@@ -409,10 +438,10 @@ describe('encodeOperation: frames per Kind', () => {
   it('writes nothing of a multi-get with a bad key anywhere in it', () => {
     const writer = new RequestWriter();
     writer.empty(Opcode.Noop, 1);
-    const o = new Operation(Kind.GetMulti, Opcode.GetKQ);
+    const o = command(Opcode.GetKQ);
     o.keys = ['a', 'b', 'bad key', 'd'];
-    o.opaque = 10;
-    o.lastOpaque = 14;
+    o.tag = 10;
+    o.lastTag = 14;
     assert.throws(() => encodeOperation(writer, o), (e: unknown) => e instanceof MemcacheError && e.code === ErrorCode.BAD_KEY);
     assert.deepEqual(concat(writer.drain()), direct((w) => w.empty(Opcode.Noop, 1)));
   });

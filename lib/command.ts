@@ -1,0 +1,179 @@
+import { ErrorCode, MemcacheError } from './errors.js';
+import { unwatchSignal, watchSignal } from './signal-watch.js';
+
+/** What a command asks of the server, whatever the wire format. */
+export const Verb = {
+  Get: 0,
+  /** Get and set a new expiration. */
+  GetAndTouch: 1,
+  Touch: 2,
+  GetMulti: 3,
+  Set: 4,
+  Add: 5,
+  Replace: 6,
+  Append: 7,
+  Prepend: 8,
+  Delete: 9,
+  Increment: 10,
+  Decrement: 11,
+  Flush: 12,
+  Version: 13,
+  Stats: 14,
+  /** A round trip that changes nothing: the pool's probe, a barrier. */
+  Noop: 15,
+} as const;
+export type Verb = (typeof Verb)[keyof typeof Verb];
+
+const verbNames = ['get', 'gat', 'touch', 'getMulti', 'set', 'add', 'replace', 'append', 'prepend', 'delete', 'incr', 'decr', 'flush', 'version', 'stats', 'noop'];
+
+/** The method's name for a verb ("get", "incr"...), for messages. */
+export function verbName(verb: Verb): string {
+  return verbNames[verb] ?? `verb ${verb}`;
+}
+
+/** Counter operands as they are accepted: a safe non-negative integer or a bigint below 2^64. */
+export type Uint64 = number | bigint;
+
+/** What keeps count of the commands waiting on a server. */
+export interface CommandHolder {
+  release(command: Command): void;
+}
+
+/**
+ * One request and its settlement, in no wire format: the single object a
+ * call allocates besides its promise. It is queued by the pool, encoded by
+ * the connection's codec, and sits in the connection's FIFO (linked through
+ * `next`) until its reply or a failure settles it.
+ */
+export class Command {
+  // ---- what to do ----
+  key = '';
+  /** getMulti: the keys for one server, a snapshot taken at the call. */
+  keys: readonly string[] | null = null;
+  value: Uint8Array | string | null = null;
+  flags = 0;
+  /** Seconds to live (or an absolute Unix time); for a counter, the expiration of a created key. */
+  expires = 0;
+  /** A CAS condition (0/0 for none), as two unsigned 32-bit halves. */
+  casHi = 0;
+  casLo = 0;
+  delta: Uint64 = 0;
+  /** incr/decr: create a missing key holding `initial` (with `expires`) instead of missing. */
+  create = false;
+  initial: Uint64 = 0;
+  // ---- in flight ----
+  /** The codec's tags for this command's requests (binary opaques, meta O tokens): `tag`..`lastTag`. */
+  tag = 0;
+  lastTag = 0;
+  deadline = 0;
+  /** Position in its connection's send order: written once the connection has flushed past it. */
+  seq = 0;
+  /** Bytes the request occupies until it leaves its connection (the server's byte bound). */
+  bytes = 0;
+  /** Written once already and sent again after the server closed the connection without answering. */
+  resent = false;
+  /** Told once when the command settles, however it settles (the pool's count of waiting commands). */
+  holder: CommandHolder | null = null;
+  next: Command | null = null;
+  /** Accumulated reply of multi-part commands (getMulti: the shared Map; stats: the record). */
+  result: unknown = null;
+  /** First error met by a multi-part command, reported once it ends. */
+  error: MemcacheError | null = null;
+  settled = false;
+  signal: AbortSignal | null = null;
+  /** Neighbours among the commands watching the same signal (signal-watch.ts). */
+  prevWatching: Command | null = null;
+  nextWatching: Command | null = null;
+  resolve: (value: any) => void = noop;
+  reject: (error: Error) => void = noop;
+
+  constructor(readonly verb: Verb) {}
+
+  succeed(value: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.unwatch();
+    this.release();
+    this.resolve(value);
+  }
+
+  fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.unwatch();
+    this.release();
+    this.reject(error);
+  }
+
+  /** Watches `signal`; returns false (and fails the command) when it has already fired. */
+  watch(signal: AbortSignal | undefined): boolean {
+    if (signal === undefined) return true;
+    if (signal.aborted) {
+      this.fail(abortedError(this.verb, signal));
+      return false;
+    }
+    this.signal = signal;
+    watchSignal(signal, this);
+    return true;
+  }
+
+  /** Fails the command because its signal fired (called by the signal's one listener). */
+  abort(): void {
+    this.fail(abortedError(this.verb, this.signal));
+  }
+
+  private unwatch(): void {
+    const signal = this.signal;
+    if (signal === null) return;
+    this.signal = null;
+    unwatchSignal(signal, this);
+  }
+
+  private release(): void {
+    const holder = this.holder;
+    if (holder === null) return;
+    this.holder = null;
+    holder.release(this);
+  }
+}
+
+/**
+ * Whether a request written and left unanswered when the server closed the
+ * connection may be sent again: reads (and touch, which only moves an
+ * expiration) come out the same however often they run. Writes and counters
+ * may have been applied; their outcome is unknown.
+ */
+export function isRepeatable(command: Command): boolean {
+  switch (command.verb) {
+    case Verb.Get:
+    case Verb.GetMulti:
+    case Verb.GetAndTouch:
+    case Verb.Touch:
+    case Verb.Stats:
+    case Verb.Version:
+    case Verb.Noop:
+      return true;
+    default:
+      return false;
+  }
+}
+
+let capturing: Command | null = null;
+function capture(resolve: (value: any) => void, reject: (error: Error) => void): void {
+  capturing!.resolve = resolve;
+  capturing!.reject = reject;
+}
+
+/** The command's promise, made without a closure per call (the executor runs synchronously). */
+export function promiseOf<T>(command: Command): Promise<T> {
+  capturing = command;
+  const promise = new Promise<T>(capture);
+  capturing = null;
+  return promise;
+}
+
+function abortedError(verb: Verb, signal: AbortSignal | null): MemcacheError {
+  return new MemcacheError(ErrorCode.ABORTED, `${verbName(verb)} aborted by its signal`, { cause: signal?.reason });
+}
+
+function noop(): void {}
