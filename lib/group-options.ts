@@ -3,11 +3,24 @@ import type { Distribution } from './hash/ring.js';
 import type { SaslCredentials } from './net/connection.js';
 import { defaultTransport } from '#transport';
 import { binaryCodec } from './protocol/binary-codec.js';
+import type { CodecFactory } from './protocol/codec.js';
+import { metaCodec } from './protocol/meta/codec.js';
 import type { PoolOptions } from './net/pool.js';
 import type { TlsOptions, TransportFactory } from './net/transport.js';
 import { describeType, milliseconds, optionsObject, positiveInteger } from './validate.js';
 
+/** The wire protocols a Group speaks: see the README's "Protocols". */
+export type Protocol = 'meta' | 'binary';
+
+const CODECS: Record<Protocol, CodecFactory> = { meta: metaCodec, binary: binaryCodec };
+
 export interface GroupOptions {
+  /**
+   * The wire protocol: `'meta'` (default; memcached 1.6+, its proxy, ElastiCache
+   * Serverless) or `'binary'` (servers before 1.6, hosted services that only take
+   * binary SASL). The stored items are the same.
+   */
+  protocol?: Protocol;
   /** Milliseconds an operation may wait for its reply, connecting included. Default 1000. */
   timeout?: number;
   /** Milliseconds a connection attempt may take. Default 1000. */
@@ -56,6 +69,8 @@ export interface GroupOptions {
   tls?: TlsOptions | true;
 }
 
+const DEFAULT_PROTOCOL: Protocol = 'binary';
+
 const DEFAULTS = {
   timeout: 1000,
   connectTimeout: 1000,
@@ -99,7 +114,7 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       retryDelay: number('retryDelay', milliseconds),
       maxRetryDelay: number('maxRetryDelay', milliseconds),
       transport: checkTransport(options.transport),
-      codec: binaryCodec,
+      codec: checkProtocol(options.protocol),
       sasl: checkSasl(options.sasl),
       tls: checkTls(options.tls),
     },
@@ -115,6 +130,15 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
  * past a few per server, more only cost sockets and memory.
  */
 const MAX_CONNECTIONS = 128;
+
+function checkProtocol(protocol: unknown): CodecFactory {
+  if (protocol === undefined) return CODECS[DEFAULT_PROTOCOL];
+  if (protocol !== 'meta' && protocol !== 'binary') {
+    const shown = typeof protocol === 'string' ? JSON.stringify(protocol.slice(0, 20)) : describeType(protocol);
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown protocol ${shown}; use 'meta' or 'binary'`);
+  }
+  return CODECS[protocol];
+}
 
 function connectionCount(value: unknown, name: string): number {
   const count = positiveInteger(value, name);
