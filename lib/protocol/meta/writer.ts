@@ -1,0 +1,310 @@
+/**
+ * Encodes meta-protocol requests (and the few classic text commands memcached
+ * has no meta form for) into blocks, as RequestWriter does for binary frames:
+ * each request line is written in place, numbers as ASCII digits, and
+ * committed only once complete (block-writer.ts).
+ */
+import { ErrorCode, MemcacheError } from '../../errors.js';
+import type { Uint64 } from '../../command.js';
+import { BlockWriter, encodeStringInto, inlineRoom, isOutOfLine, outOfLineCopy, valueTooLarge } from '../block-writer.js';
+
+const SPACE = 0x20;
+const CR = 0x0d;
+const LF = 0x0a;
+const TWO_32 = 4294967296;
+/** Room for the flags of a request line besides the key: tokens, numbers of up to 20 digits each. */
+const LINE_ROOM = 128;
+
+const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
+const MG = ascii('mg ');
+const MS = ascii('ms ');
+const MD = ascii('md ');
+const MA = ascii('ma ');
+const GET_FLAGS = ascii(' v f c');
+const NOOP = ascii('mn\r\n');
+const VERSION = ascii('version\r\n');
+const STATS = ascii('stats');
+const FLUSH = ascii('flush_all');
+const AUTH = ascii('set memring-auth 0 -1 ');
+
+/** ms modes (the M flag's token). */
+export const StoreMode = {
+  Set: 0x53, // S
+  Add: 0x45, // E
+  Replace: 0x52, // R
+  Append: 0x41, // A
+  Prepend: 0x50, // P
+} as const;
+
+export class MetaWriter extends BlockWriter {
+  // ---- requests -------------------------------------------------------------
+
+  /** `mg <key> v f c [T<ttl>] O<tag> [q]`: a get (gat with a TTL; quiet in a getMulti). */
+  get(key: string, tag: number, touch: boolean, expires: number, quiet: boolean): void {
+    let at = this.open(MG, key, 0);
+    at = this.bytes(at, GET_FLAGS);
+    if (touch) at = this.uint32Flag(at, 0x54 /* T */, expires);
+    at = this.uint32Flag(at, 0x4f /* O */, tag);
+    if (quiet) {
+      this.block[at++] = SPACE;
+      this.block[at++] = 0x71; // q
+    }
+    this.commit(this.eol(at));
+  }
+
+  /** `mg <key> T<ttl> O<tag>`: a touch (HD, or EN on a miss). */
+  touch(key: string, expires: number, tag: number): void {
+    let at = this.open(MG, key, 0);
+    at = this.uint32Flag(at, 0x54 /* T */, expires);
+    at = this.uint32Flag(at, 0x4f /* O */, tag);
+    this.commit(this.eol(at));
+  }
+
+  /**
+   * `ms <key> <datalen> [F<flags> T<ttl>] [C<cas>] M<mode> O<tag>` and the data.
+   * Append and prepend keep the stored item's flags and TTL, so theirs are not sent.
+   */
+  store(mode: number, key: string, value: Uint8Array | string, flags: number, expires: number, casHi: number, casLo: number, tag: number): void {
+    const room = inlineRoom(value);
+    const at = this.open(MS, key, room + 2);
+    const b = this.block;
+    if (isOutOfLine(value)) {
+      const bytes = outOfLineCopy(value, this.maxValueLength);
+      const end = this.storeLine(at, bytes.length, mode, flags, expires, casHi, casLo, tag);
+      // The line goes out with what precedes it, the value as its own chunk, its \r\n with what follows.
+      this.commitOutOfLine(end, bytes);
+      b[end] = CR;
+      b[end + 1] = LF;
+      this.commit(end + 2);
+      return;
+    }
+    let length: number;
+    let end: number;
+    if (typeof value === 'string') {
+      // Written as if ASCII (one byte per unit); written again when UTF-8 is longer (rare).
+      length = value.length;
+      end = this.storeLine(at, length, mode, flags, expires, casHi, casLo, tag);
+      const written = encodeStringInto(value, b, end);
+      if (written !== length) {
+        length = written;
+        end = this.storeLine(at, length, mode, flags, expires, casHi, casLo, tag);
+        encodeStringInto(value, b, end);
+      }
+    } else {
+      length = value.length;
+      end = this.storeLine(at, length, mode, flags, expires, casHi, casLo, tag);
+      b.set(value, end);
+    }
+    if (length > this.maxValueLength) throw valueTooLarge(length, this.maxValueLength);
+    end += length;
+    b[end] = CR;
+    b[end + 1] = LF;
+    this.commit(end + 2);
+  }
+
+  /** `md <key> [C<cas>] O<tag>`. */
+  delete(key: string, casHi: number, casLo: number, tag: number): void {
+    let at = this.open(MD, key, 0);
+    if (casHi !== 0 || casLo !== 0) at = this.casFlag(at, casHi, casLo);
+    at = this.uint32Flag(at, 0x4f /* O */, tag);
+    this.commit(this.eol(at));
+  }
+
+  /**
+   * `ma <key> M<I|D> D<delta> [N<ttl> J<initial>] v O<tag>`: with `create`, a
+   * missing key is created holding `initial` (and the reply is `initial`).
+   */
+  arithmetic(key: string, decrement: boolean, delta: Uint64, create: boolean, expires: number, initial: Uint64, tag: number): void {
+    let at = this.open(MA, key, 0);
+    const b = this.block;
+    b[at] = SPACE;
+    b[at + 1] = 0x4d; // M
+    b[at + 2] = decrement ? 0x44 /* D */ : 0x49; /* I */
+    at = this.uint64Flag(at + 3, 0x44 /* D */, delta);
+    if (create) {
+      at = this.uint32Flag(at, 0x4e /* N */, expires);
+      at = this.uint64Flag(at, 0x4a /* J */, initial);
+    }
+    b[at] = SPACE;
+    b[at + 1] = 0x76; // v
+    at = this.uint32Flag(at + 2, 0x4f /* O */, tag);
+    this.commit(this.eol(at));
+  }
+
+  /** `mn`: answered by MN once everything before it is answered. */
+  noop(): void {
+    this.constant(NOOP);
+  }
+
+  /** `version`. */
+  version(): void {
+    this.constant(VERSION);
+  }
+
+  /** `stats` or `stats <group>` (the group checked as a key is: one token). */
+  stats(group: string | null): void {
+    if (group === null || group === '') {
+      this.reserve(STATS.length + 2);
+      this.commit(this.eol(this.bytes(this.end, STATS)));
+      return;
+    }
+    this.checkKeyShape(group);
+    this.reserve(STATS.length + 3 + group.length * 3);
+    let at = this.bytes(this.end, STATS);
+    this.block[at++] = SPACE;
+    at += this.writeKey(group, at);
+    this.commit(this.eol(at));
+  }
+
+  /** `flush_all` or `flush_all <delay>`. */
+  flush(delay: number): void {
+    this.reserve(FLUSH.length + 13);
+    let at = this.bytes(this.end, FLUSH);
+    if (delay !== 0) {
+      this.block[at++] = SPACE;
+      at = this.uint32(at, delay);
+    }
+    this.commit(this.eol(at));
+  }
+
+  /**
+   * memcached's text authentication (-Y): a `set` whose data is "<user>
+   * <password>". Its TTL of -1 means a server without -Y stores the
+   * credentials already expired instead of keeping them readable.
+   */
+  auth(username: string, password: string): void {
+    const payload = new TextEncoder().encode(`${username} ${password}`);
+    for (const [what, text] of [['username', username], ['password', password]] as const) {
+      if (text.length === 0 || /[\s\0-\x1f\x7f]/.test(text)) {
+        // Never the password itself: errors end up in logs.
+        throw new MemcacheError(
+          ErrorCode.BAD_CONFIG,
+          `the ${what} of user ${JSON.stringify(username)} is empty or holds white space or a control character, which memcached's text authentication cannot carry`,
+        );
+      }
+    }
+    this.reserve(AUTH.length + 14 + payload.length);
+    let at = this.bytes(this.end, AUTH);
+    at = this.eol(this.uint32(at, payload.length));
+    this.block.set(payload, at);
+    this.commit(this.eol(at + payload.length));
+  }
+
+  // ---- line assembly --------------------------------------------------------
+
+  /** Reserves room for a request line (and `extra` bytes after it), writes `<cm> <key>`, returns the position after the key. */
+  private open(command: Uint8Array, key: string, extra: number): number {
+    this.checkKeyShape(key);
+    this.reserve(3 + key.length * 3 + LINE_ROOM + extra);
+    const at = this.end;
+    const b = this.block;
+    b[at] = command[0]!;
+    b[at + 1] = command[1]!;
+    b[at + 2] = SPACE;
+    return at + 3 + this.writeKey(key, at + 3);
+  }
+
+  /** The rest of an ms line after the key, from `at`; returns where the data starts. */
+  private storeLine(at: number, length: number, mode: number, flags: number, expires: number, casHi: number, casLo: number, tag: number): number {
+    const b = this.block;
+    b[at++] = SPACE;
+    at = this.uint32(at, length);
+    if (mode !== StoreMode.Append && mode !== StoreMode.Prepend) {
+      at = this.uint32Flag(at, 0x46 /* F */, flags);
+      at = this.uint32Flag(at, 0x54 /* T */, expires);
+    }
+    if (casHi !== 0 || casLo !== 0) at = this.casFlag(at, casHi, casLo);
+    b[at] = SPACE;
+    b[at + 1] = 0x4d; // M
+    b[at + 2] = mode;
+    at = this.uint32Flag(at + 3, 0x4f /* O */, tag);
+    return this.eol(at);
+  }
+
+  private constant(line: Uint8Array): void {
+    this.reserve(line.length);
+    this.commit(this.bytes(this.end, line));
+  }
+
+  private bytes(at: number, bytes: Uint8Array): number {
+    this.block.set(bytes, at);
+    return at + bytes.length;
+  }
+
+  private eol(at: number): number {
+    this.block[at] = CR;
+    this.block[at + 1] = LF;
+    return at + 2;
+  }
+
+  /** ` <flag><digits>` */
+  private uint32Flag(at: number, flag: number, value: number): number {
+    this.block[at] = SPACE;
+    this.block[at + 1] = flag;
+    return this.uint32(at + 2, value);
+  }
+
+  /** ` C<cas>` from its two 32-bit halves. */
+  private casFlag(at: number, hi: number, lo: number): number {
+    this.block[at] = SPACE;
+    this.block[at + 1] = 0x43; // C
+    if (hi === 0) return this.uint32(at + 2, lo);
+    // Exact as a double below 2^53; the common case avoids BigInt.
+    if (hi < 0x200000) return this.safeInteger(at + 2, hi * TWO_32 + lo);
+    return this.text(at + 2, ((BigInt(hi) << 32n) | BigInt(lo)).toString());
+  }
+
+  /** ` <flag><digits>` of a counter operand below 2^64. */
+  private uint64Flag(at: number, flag: number, value: Uint64): number {
+    this.block[at] = SPACE;
+    this.block[at + 1] = flag;
+    if (typeof value === 'number') {
+      return value < TWO_32 ? this.uint32(at + 2, value) : this.safeInteger(at + 2, value);
+    }
+    return value < 0x100000000n ? this.uint32(at + 2, Number(value)) : this.text(at + 2, value.toString());
+  }
+
+  /** Decimal digits of an unsigned 32-bit integer, written in place. */
+  private uint32(at: number, value: number): number {
+    let n = value >>> 0;
+    const end = at + digitCount(n);
+    const b = this.block;
+    let p = end;
+    do {
+      const q = (n / 10) >>> 0;
+      b[--p] = 0x30 + (n - q * 10);
+      n = q;
+    } while (n !== 0);
+    return end;
+  }
+
+  /** Decimal digits of a non-negative safe integer (at least 2^32). */
+  private safeInteger(at: number, value: number): number {
+    let length = 10;
+    while (length < 21 && value >= POW10[length]!) length++;
+    const b = this.block;
+    let n = value;
+    let p = at + length;
+    while (p > at) {
+      const q = Math.floor(n / 10);
+      b[--p] = 0x30 + (n - q * 10);
+      n = q;
+    }
+    return at + length;
+  }
+
+  /** ASCII text (digits from the slow 64-bit paths). */
+  private text(at: number, text: string): number {
+    const b = this.block;
+    for (let i = 0; i < text.length; i++) b[at + i] = text.charCodeAt(i);
+    return at + text.length;
+  }
+}
+
+/** 10^i, exact as doubles up to 10^22. */
+const POW10 = Array.from({ length: 22 }, (_, i) => 10 ** i);
+
+function digitCount(n: number): number {
+  if (n < 100000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  return n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+}
