@@ -48,6 +48,8 @@ export interface MemcachedOptions {
   sasl?: { username: string; password: string };
   /** Serve TLS only (memcached -Z) with this certificate chain and key (PEM files). */
   tls?: { certFile: string; keyFile: string };
+  /** Require text-protocol authentication (memcached -Y) with this one user, written to an authfile at start. */
+  authFile?: { username: string; password: string };
 }
 
 /** A SASL configuration directory holding one user; returns the env memcached needs. */
@@ -97,6 +99,11 @@ export class MemcachedServer {
     if (this.options.sasl !== undefined) {
       args.push('-S');
       env = { ...env, ...saslConfig(this.options.sasl.username, this.options.sasl.password) };
+    }
+    if (this.options.authFile !== undefined) {
+      const file = join(mkdtempSync(join(tmpdir(), 'memring-auth-')), 'authfile');
+      writeFileSync(file, `${this.options.authFile.username}:${this.options.authFile.password}\n`, { mode: 0o600 });
+      args.push('-Y', file);
     }
     if (this.options.tls !== undefined) {
       args.push('-Z', '-o', `ssl_chain_cert=${this.options.tls.certFile},ssl_key=${this.options.tls.keyFile}`);
