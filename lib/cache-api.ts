@@ -36,13 +36,13 @@ export class CacheAPI {
   /** Adds a group and returns its storage id. Throws MemcacheError (MC_ERR_BAD_CONFIG for an id already in use). */
   addServerGroup(spec: string): string {
     if (this.#closing !== null) throw new MemcacheError(ErrorCode.CLIENT_CLOSED, 'CacheAPI is closed');
-    const { storageId, servers, username, password, tls } = parseGroupSpec(spec);
+    const { storageId, servers, username, password, tls, options } = parseGroupSpec(spec);
     if (this.#groups.has(storageId)) {
       throw new MemcacheError(ErrorCode.BAD_CONFIG, `storage id ${shownText(storageId)} is configured twice`);
     }
     let group: Group;
     try {
-      group = new Group(servers, groupOptions(this.#options, username, password, tls));
+      group = new Group(servers, groupOptions(this.#options, username, password, tls, options['protocol']));
     } catch (error) {
       if (!(error instanceof MemcacheError)) throw error;
       throw new MemcacheError(error.code, `group ${shownText(storageId)}: ${error.message}`, { cause: error });
@@ -141,11 +141,19 @@ export class CacheAPI {
  * `tls` settings, else the runtime's CAs), so one CacheAPI can hold a private
  * plain group beside a public secured one.
  */
-function groupOptions(shared: GroupOptions, username: string | undefined, password: string | undefined, tls: boolean): GroupOptions {
+function groupOptions(
+  shared: GroupOptions,
+  username: string | undefined,
+  password: string | undefined,
+  tls: boolean,
+  protocol: string | undefined,
+): GroupOptions {
   const { tls: tlsSettings, ...plain } = shared;
   const options: GroupOptions = plain;
   if (username !== undefined) options.sasl = { username, password: password ?? '' };
   if (tls) options.tls = tlsSettings ?? true;
+  // A URL's ?protocol=binary wins over the shared option; Group checks the name.
+  if (protocol !== undefined) options.protocol = protocol as NonNullable<GroupOptions['protocol']>;
   return options;
 }
 

@@ -96,6 +96,17 @@ export function distribution(text: string | undefined): Distribution {
   return text as Distribution;
 }
 
+export const PROTOCOLS = ['meta', 'binary'] as const;
+export type CliProtocol = (typeof PROTOCOLS)[number];
+
+export function protocol(text: string | undefined): CliProtocol {
+  if (text === undefined) return 'meta';
+  if (!(PROTOCOLS as readonly string[]).includes(text)) {
+    throw new UsageError(`--protocol must be one of ${PROTOCOLS.join(', ')}, got "${text}"`);
+  }
+  return text as CliProtocol;
+}
+
 /** An integer option from `min` to `max`; `fallback` when absent. */
 export function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
@@ -124,6 +135,7 @@ export function expectPositionals(positionals: string[], min: number, max: numbe
 export const serverOptions = {
   servers: { type: 'string', short: 's' },
   distribution: { type: 'string', short: 'd' },
+  protocol: { type: 'string', short: 'p' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -132,6 +144,7 @@ export const serverOptions = {
 export const SERVER_OPTIONS_HELP = `  -s, --servers LIST     comma-separated host:port list (default ${DEFAULT_SERVER});
                          host:port:weight for ketama weights, [v6addr]:port for IPv6
   -d, --distribution D   ketama (default), libmemcached-consistent or modula
+  -p, --protocol P       meta (default) or binary
       --timeout MS       per-operation timeout in milliseconds (default 1000)
       --json             print the result as JSON
   -h, --help             this help`;

@@ -8,6 +8,7 @@ export interface BenchReport {
   embedded: boolean;
   memcached_version: Record<string, string>;
   distribution: string;
+  protocol: string;
   concurrency: number;
   value_size: number;
   keys: number;

@@ -12,6 +12,7 @@ import {
   Exit,
   UsageError,
   distribution as parseDistribution,
+  protocol as parseProtocol,
   integer,
   out,
   parseCommand,
@@ -35,6 +36,7 @@ Options:
   -s, --servers LIST     comma-separated host:port list (default: a local memcached
                          started for the run); host:port:weight for ketama weights
   -d, --distribution D   ketama (default), libmemcached-consistent or modula
+  -p, --protocol P       meta (default) or binary
   -t, --duration SECONDS how long to run (default 5)
   -n, --ops N            run N operations instead of a duration
   -c, --concurrency N    requests in flight (default 64)
@@ -42,7 +44,7 @@ Options:
       --keys N           distinct keys, memring-bench:0 ... (default 10000)
       --mix GET:SET      ratio of gets to sets (default 9:1; 1:0 = gets only)
       --multi N          gets are getMulti calls of N keys each
-      --compare raw      also measure raw sockets sending prebuilt GET frames at the
+      --compare raw      also measure raw sockets sending prebuilt gets (in --protocol) at the
                          same concurrency, and print memring's share of their rate
       --timeout MS       per-operation timeout in milliseconds (default 1000)
       --json             print the result as one JSON object (ops_per_sec, latency_us, ...)
@@ -166,6 +168,7 @@ async function runPhase(w: Workload, s: Stats, concurrency: number): Promise<num
 interface Options {
   servers: string[] | undefined;
   distribution: ReturnType<typeof parseDistribution>;
+  protocol: ReturnType<typeof parseProtocol>;
   duration: number | undefined;
   ops: number | undefined;
   concurrency: number;
@@ -184,6 +187,7 @@ function parseOptions(args: string[]): Options | null {
     options: {
       servers: { type: 'string', short: 's' },
       distribution: { type: 'string', short: 'd' },
+      protocol: { type: 'string', short: 'p' },
       duration: { type: 'string', short: 't' },
       ops: { type: 'string', short: 'n' },
       concurrency: { type: 'string', short: 'c' },
@@ -212,6 +216,7 @@ function parseOptions(args: string[]): Options | null {
   return {
     servers: values.servers === undefined ? undefined : serverList(values.servers),
     distribution: parseDistribution(values.distribution),
+    protocol: parseProtocol(values.protocol),
     duration:
       values.ops === undefined ? positiveNumber('--duration', values.duration, 5, 24 * 3600) : undefined,
     ops: values.ops === undefined ? undefined : integer('--ops', values.ops, 0, 1, Number.MAX_SAFE_INTEGER),
@@ -265,6 +270,7 @@ async function measure(
   const servers = o.servers ?? [local!.address];
   const group = new Group(servers, {
     distribution: o.distribution,
+    protocol: o.protocol,
     timeout: o.timeout,
     connectTimeout: o.timeout,
     maxQueueSize: Math.max(10_000, o.concurrency),
@@ -286,7 +292,7 @@ async function measure(
         `memring bench, ${where}\n` +
           `${o.concurrency} in flight, ${count(o.valueSize)}-byte values, ${count(o.keys)} keys, ` +
           `get:set ${o.mix.get}:${o.mix.set}${o.multi > 0 ? `, gets as getMulti of ${o.multi} keys` : ''}, ` +
-          `${o.distribution}, ${length}\n\n`,
+          `${o.distribution}, ${o.protocol} protocol, ${length}\n\n`,
       );
     }
 
@@ -344,7 +350,13 @@ async function measure(
         const inFlight = Math.floor(o.concurrency / parsed.length) + (i < o.concurrency % parsed.length ? 1 : 0);
         if (inFlight === 0) continue;
         const own = keys.filter((_, j) => owners[j] === i).slice(0, inFlight);
-        targets.push({ host: parsed[i]!.host, port: parsed[i]!.port, keys: own.length > 0 ? own : [keys[0]!], inFlight });
+        targets.push({
+          host: parsed[i]!.host,
+          port: parsed[i]!.port,
+          keys: own.length > 0 ? own : [keys[0]!],
+          inFlight,
+          protocol: o.protocol,
+        });
       }
       const raw = await rawGets(
         targets,
@@ -405,6 +417,7 @@ function buildReport(
     embedded: local !== undefined,
     memcached_version: Object.fromEntries(versions),
     distribution: o.distribution,
+    protocol: o.protocol,
     concurrency: o.concurrency,
     value_size: o.valueSize,
     keys: o.keys,

@@ -15,11 +15,12 @@ import {
   integer,
   out,
   parseCommand,
+  protocol,
   serverList,
   serverOptions,
 } from './args.js';
 
-type ServerValues = { servers?: string; distribution?: string; timeout?: string };
+type ServerValues = { servers?: string; distribution?: string; protocol?: string; timeout?: string };
 
 /** Keys are checked before any connection: a bad key is a usage error even with the server down. */
 function checkKeys(keys: string[]): void {
@@ -30,6 +31,7 @@ function openGroup(values: ServerValues): Group {
   const timeout = integer('--timeout', values.timeout, 1000, 1, 3_600_000);
   return new Group(serverList(values.servers), {
     distribution: distribution(values.distribution),
+    protocol: protocol(values.protocol),
     timeout,
     connectTimeout: timeout,
   });

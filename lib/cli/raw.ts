@@ -1,8 +1,9 @@
 /**
  * The ceiling for `memring bench --compare raw`: plain sockets that keep N
- * prebuilt binary GET frames in flight and count replies by their length
- * fields, with no client around them. memring's ops/s over this is its share
- * of what the server and the loopback can do from one Node process.
+ * prebuilt requests in flight (binary GET frames, or meta `mg <key> v f c`
+ * lines: what an Item holds) and count replies with the least parsing that
+ * finds their ends, with no client around them. memring's ops/s over this is
+ * its share of what the server and the loopback can do from one Node process.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -13,6 +14,8 @@ export interface RawTarget {
   keys: string[];
   /** Requests kept in flight on this socket. */
   inFlight: number;
+  /** Wire format of the requests; default binary. */
+  protocol?: 'binary' | 'meta';
 }
 
 export interface RawResult {
@@ -22,18 +25,22 @@ export interface RawResult {
 
 const HEADER = 24;
 
-/** GET frames for `count` requests cycling over `keys`, and where each frame ends. */
-function prebuilt(keys: string[], count: number): { frames: Buffer; ends: number[] } {
+/** Requests for `count` gets cycling over `keys`, and where each one ends. */
+function prebuilt(keys: string[], count: number, protocol: 'binary' | 'meta'): { frames: Buffer; ends: number[] } {
   const parts: Buffer[] = [];
   const ends: number[] = [];
   let length = 0;
   for (let i = 0; i < count; i++) {
     const key = Buffer.from(keys[i % keys.length]!);
-    const frame = Buffer.alloc(HEADER + key.length);
-    frame[0] = 0x80; // request magic; opcode 0x00 = GET
-    frame.writeUInt16BE(key.length, 2);
-    frame.writeUInt32BE(key.length, 8);
-    key.copy(frame, HEADER);
+    let frame: Buffer;
+    if (protocol === 'meta') frame = Buffer.from(`mg ${keys[i % keys.length]!} v f c\r\n`);
+    else {
+      frame = Buffer.alloc(HEADER + key.length);
+      frame[0] = 0x80; // request magic; opcode 0x00 = GET
+      frame.writeUInt16BE(key.length, 2);
+      frame.writeUInt32BE(key.length, 8);
+      key.copy(frame, HEADER);
+    }
     parts.push(frame);
     length += frame.length;
     ends.push(length);
@@ -57,7 +64,9 @@ export function rawGets(targets: RawTarget[], limit: { deadline?: number; ops?: 
       resolve({ ops: done, seconds: (performance.now() - start) / 1000 });
     };
     for (const target of targets) {
-      const { frames, ends } = prebuilt(target.keys, target.inFlight);
+      const meta = target.protocol === 'meta';
+      const { frames, ends } = prebuilt(target.keys, target.inFlight, meta ? 'meta' : 'binary');
+      const replyEnds = meta ? metaReplies() : null;
       const socket = connect({ host: target.host, port: target.port, noDelay: true });
       sockets.push(socket);
       let outstanding = 0;
@@ -86,6 +95,10 @@ export function rawGets(targets: RawTarget[], limit: { deadline?: number; ops?: 
       socket.on('data', (chunk: Buffer) => {
         let replies = 0;
         let at = 0;
+        if (replyEnds !== null) {
+          replies = replyEnds(chunk);
+          at = chunk.length;
+        }
         while (at < chunk.length) {
           if (bodyLeft > 0) {
             const take = Math.min(bodyLeft, chunk.length - at);
@@ -119,4 +132,41 @@ export function rawGets(targets: RawTarget[], limit: { deadline?: number; ops?: 
       });
     }
   });
+}
+
+/**
+ * Counts meta replies as they stream in: a line, and after a `VA <n>` line
+ * <n> bytes of data and its \r\n. Keeps only a counter and a little state.
+ */
+function metaReplies(): (chunk: Buffer) => number {
+  let skip = 0; // data bytes (and their \r\n) still to pass
+  let line: number[] = []; // the start of a reply line split across chunks
+  let inLine = false;
+  return (chunk: Buffer): number => {
+    let replies = 0;
+    let at = 0;
+    while (at < chunk.length) {
+      if (skip > 0) {
+        const take = Math.min(skip, chunk.length - at);
+        skip -= take;
+        at += take;
+        if (skip === 0) replies++;
+        continue;
+      }
+      const end = chunk.indexOf(10, at);
+      const stop = end < 0 ? chunk.length : end + 1;
+      // Only a line's first bytes matter: "VA <n>" or anything else (EN, HD...).
+      if (!inLine) line = [];
+      for (let i = at; i < stop && line.length < 24; i++) line.push(chunk[i]!);
+      at = stop;
+      inLine = end < 0;
+      if (inLine) continue;
+      if (line[0] === 0x56 && line[1] === 0x41) {
+        let n = 0;
+        for (let i = 3; i < line.length && line[i]! >= 0x30 && line[i]! <= 0x39; i++) n = n * 10 + line[i]! - 0x30;
+        skip = n + 2;
+      } else replies++;
+    }
+    return replies;
+  };
 }

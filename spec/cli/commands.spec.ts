@@ -207,3 +207,29 @@ describe('memring against a server that is down', () => {
     assert.match(r.stderr, new RegExp(`MC_ERR_CONNECT: .*\\(${down.replace(/\./g, '\\.')}\\)`));
   });
 });
+
+describe('memring --protocol', () => {
+  it('speaks meta by default and binary when asked; both reach the same items', async () => {
+    const key = fresh('proto');
+    const meta = await memring(['set', '-s', one.address, key, 'over meta']);
+    assert.equal(meta.code, 0, meta.stderr);
+    const binary = await memring(['get', '-s', one.address, '--protocol', 'binary', key]);
+    assert.equal(binary.code, 0, binary.stderr);
+    assert.equal(binary.stdout, 'over meta\n');
+  });
+
+  it('works against a memcached without binary (-B ascii) by default, and -p binary says why it cannot', async () => {
+    const ascii = await MemcachedServer.start({ args: ['-B', 'ascii'] });
+    try {
+      const key = fresh('ascii');
+      assert.equal((await memring(['set', '-s', ascii.address, key, 'text only'])).code, 0);
+      assert.equal((await memring(['get', '-s', ascii.address, key])).stdout, 'text only\n');
+      const refused = await memring(['get', '-s', ascii.address, '-p', 'binary', '--timeout', '5000', key]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /MC_ERR_PROTOCOL/);
+      assert.match(refused.stderr, /text protocol/);
+    } finally {
+      await ascii.stop();
+    }
+  });
+});

@@ -48,6 +48,7 @@ describe('memring: usage errors exit 2 with a clear message and nothing on stdou
     ['an IPv6 server without brackets', ['version', '-s', '::1:11211'], /brackets/],
     ['a server listed twice', ['version', '-s', '127.0.0.1:1,127.0.0.1:1'], /MC_ERR_BAD_CONFIG/],
     ['an unknown distribution', ['ring', '-d', 'crc32', 'k'], /--distribution must be one of ketama/],
+    ['an unknown protocol', ['get', '--protocol', 'text2', 'k'], /--protocol must be one of meta, binary/],
     ['a negative --expires', ['set', 'k', 'v', '--expires=-1'], /--expires must be an integer from 0/],
     ['flags over 32 bits', ['set', 'k', 'v', '--flags', '4294967296'], /--flags must be an integer/],
     ['a delta that is not a number', ['incr', 'k', 'ten'], /DELTA must be an integer/],
