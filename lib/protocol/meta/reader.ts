@@ -45,7 +45,7 @@ export interface ReplyHandler {
   onReply(reader: MetaReader): void;
 }
 
-/** Longest reply line accepted: anything longer without `\r\n` is not memcached talking. */
+/** Longest reply line accepted (without its \r\n): anything longer is not memcached talking. */
 export const LINE_MAX = 8 * 1024;
 
 const SPACE = 0x20;
@@ -144,7 +144,7 @@ export class MetaReader {
         this.keepLine(chunk, pos);
         return;
       }
-      if (lf - pos > LINE_MAX) throw lineTooLong();
+      if (lf - 1 - pos > LINE_MAX) throw lineTooLong();
       if (lf === pos || chunk[lf - 1] !== CR) throw corrupt('a reply line ends in \\n without \\r');
       this.parseLine(chunk, pos, lf - 1);
       pos = this.afterLine(chunk, lf + 1);
@@ -211,7 +211,7 @@ export class MetaReader {
   /** Keeps the start of a line the chunk ends inside. */
   private keepLine(chunk: Uint8Array, pos: number): void {
     const n = chunk.length - pos;
-    if (n > LINE_MAX) throw lineTooLong();
+    if (n > LINE_MAX + 1) throw lineTooLong();
     if (this.line === null) this.line = new Uint8Array(LINE_MAX + 2);
     this.line.set(chunk.subarray(pos), 0);
     this.lineFill = n;
@@ -222,7 +222,8 @@ export class MetaReader {
     const line = this.line!;
     const lf = chunk.indexOf(LF);
     const take = lf < 0 ? chunk.length : lf + 1;
-    if (this.lineFill + take > LINE_MAX + 2) throw lineTooLong();
+    // Without its \r\n (or the \r that may end what has come so far).
+    if (this.lineFill + take - (lf < 0 ? 1 : 2) > LINE_MAX) throw lineTooLong();
     line.set(chunk.subarray(0, take), this.lineFill);
     this.lineFill += take;
     if (lf < 0) return -1;

@@ -157,6 +157,14 @@ describe('MetaReader: lines and lengths past the limits are corrupt, never alloc
     throwsCode(() => read(pieces), ErrorCode.PROTOCOL);
   });
 
+  it(`a line of exactly ${LINE_MAX} bytes is read, whole and split at every 97th offset`, () => {
+    const line = bytes('STAT n ', 'v'.repeat(LINE_MAX - 7), '\r\n');
+    const expected = [{ ...base, kind: Reply.STAT, stat: ['n', 'v'.repeat(LINE_MAX - 7)] as [string, string] }];
+    assert.deepEqual(read([line]), expected);
+    for (let cut = 1; cut < line.length; cut += 97) assert.deepEqual(read([line.subarray(0, cut), line.subarray(cut)]), expected);
+    assert.deepEqual(read([line.subarray(0, line.length - 1), line.subarray(line.length - 1)]), expected);
+  });
+
   it('a VA longer than the reader allows', () => {
     const recorder = new Recorder();
     const reader = new MetaReader(recorder, 1000);
