@@ -24,7 +24,8 @@ const OPS = Number(process.env['OPS'] ?? 100_000);
 const servers: MemcachedServer[] = [];
 for (let i = 0; i < 4; i++) servers.push(await MemcachedServer.start({ args: ['-t', '1'], ...(process.env['PIN'] ? { cpu: 1 } : {}) }));
 const addresses = servers.map((s) => s.address);
-const group = new Group(addresses);
+const group = new Group(addresses, { protocol: 'meta' });
+const binaryGroup = new Group(addresses, { protocol: 'binary' });
 const thirdEden = new Memcached(addresses, { retries: 0, timeout: 5000 });
 
 const keys = Array.from({ length: 100 }, (_, i) => `bench:multi:${i}`);
@@ -113,14 +114,19 @@ async function sequentialBatches(run: () => Promise<unknown>, batches: number): 
 
 const multi = await interleaved([
   ['raw sockets, prebuilt GETKQ frames', () => sequentialBatches(rawGetMulti, BATCHES)],
-  ['memring getMulti(100 keys, 4 servers)', () => sequentialBatches(() => group.getMulti(keys), BATCHES)],
+  ['memring getMulti(100 keys, 4 servers), meta', () => sequentialBatches(() => group.getMulti(keys), BATCHES)],
+  ['memring getMulti(100 keys, 4 servers), binary', () => sequentialBatches(() => binaryGroup.getMulti(keys), BATCHES)],
   ['memcached (3rd-Eden) getMulti', () => sequentialBatches(thirdEdenGetMulti, BATCHES / 5)],
 ]);
 console.log(`\n(keys per second = 1e9 / ns per key; median of ${ROUNDS} interleaved rounds)`);
 report('getMulti of 100 keys over 4 servers, one call at a time, ns per key', multi, 'memcached (3rd-Eden) getMulti');
 const rawRow = multi[0]!;
 const oursRow = multi[1]!;
-console.log(`\nmemring getMulti reaches ${(rawRow.nsPerOp / oursRow.nsPerOp).toFixed(2)}x of the raw sockets' rate.`);
+const binaryRow = multi[2]!;
+console.log(
+  `\nmemring getMulti reaches ${(rawRow.nsPerOp / oursRow.nsPerOp).toFixed(2)}x of the raw GETKQ sockets' rate over meta, ` +
+    `${(rawRow.nsPerOp / binaryRow.nsPerOp).toFixed(2)}x over binary; meta / binary: ${(binaryRow.nsPerOp / oursRow.nsPerOp).toFixed(2)}.`,
+);
 
 for (const raw of rawMultiSockets) raw.socket.destroy();
 
@@ -184,4 +190,5 @@ for (const { group: g } of pools) await g.close();
 thirdEden.end();
 await one.close();
 await group.close();
+await binaryGroup.close();
 for (const s of servers) await s.stop();
