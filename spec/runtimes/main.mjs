@@ -1,15 +1,15 @@
-// Node, Bun and Deno: `<runtime> main.mjs host:port,host:port prefix`. Prints one JSON line.
+// Node, Bun and Deno: `<runtime> main.mjs host:port,host:port prefix protocol`. Prints one JSON line.
 import { Group } from 'memring';
 import { workload } from './workload.mjs';
 
-const [servers, prefix] = globalThis.Deno ? globalThis.Deno.args : process.argv.slice(2);
+const [servers, prefix, protocol] = globalThis.Deno ? globalThis.Deno.args : process.argv.slice(2);
 const runtime = globalThis.Deno
   ? `deno ${globalThis.Deno.version.deno}`
   : globalThis.Bun
     ? `bun ${globalThis.Bun.version}`
     : `node ${process.version}`;
 
-const group = new Group(servers.split(','), { timeout: 5000 });
+const group = new Group(servers.split(','), { timeout: 5000, protocol });
 try {
   const checks = await workload(group, prefix);
   console.log(JSON.stringify({ runtime, checks }));

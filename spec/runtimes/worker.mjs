@@ -1,6 +1,6 @@
 // A Worker, as the README shows one: a Group per request, closed when the
 // request is done (ctx.waitUntil). The spec sends it:
-//   /?servers=a,b&prefix=P   the workload
+//   /?servers=a,b&prefix=P&protocol=meta|binary   the workload
 //   /limit                   a Group of 7 sockets, over a request's limit
 //   /tls?server=a            set and get over TLS (a CA the runtime was told to trust)
 //   /tls-ca?server=a         TLS with a setting Workers cannot honour
@@ -18,7 +18,7 @@ export default {
     try {
       switch (url.pathname) {
         case '/':
-          return await withGroup(ctx, param('servers').split(','), {}, async (group) => ({
+          return await withGroup(ctx, param('servers').split(','), { protocol: param('protocol') }, async (group) => ({
             runtime: navigator.userAgent,
             setImmediate: typeof setImmediate,
             checks: await workload(group, param('prefix')),
