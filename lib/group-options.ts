@@ -69,7 +69,7 @@ export interface GroupOptions {
   tls?: TlsOptions | true;
 }
 
-const DEFAULT_PROTOCOL: Protocol = 'binary';
+const DEFAULT_PROTOCOL: Protocol = 'meta';
 
 const DEFAULTS = {
   timeout: 1000,

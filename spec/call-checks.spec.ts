@@ -19,7 +19,7 @@ before(async () => {
       socket.write(responseFrame({ opcode: frame.opcode, opaque: frame.opaque, ...(counter ? { value: new Uint8Array(8) } : {}) }));
     }
   });
-  recorded = new Group([fake.address]);
+  recorded = new Group([fake.address], { protocol: 'binary' });
 });
 after(async () => {
   await recorded.close();
@@ -150,7 +150,7 @@ describe('options: undefined or an object, checked alike by every method', () =>
 
 describe('CacheAPI methods take a trailing { signal }', () => {
   it('passes it to the group call: a fired signal rejects with MC_ERR_ABORTED, sending nothing', async () => {
-    const api = new CacheAPI([`g = ${fake.address}`]);
+    const api = new CacheAPI([`g = ${fake.address}`], { protocol: 'binary' });
     const signal = AbortSignal.abort();
     try {
       await api.fetch('memcached_g', 'warm');

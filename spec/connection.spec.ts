@@ -51,7 +51,7 @@ describe('replies split anywhere by the network', () => {
         return Buffer.alloc(0);
       });
     });
-    const group = new Group([fake.address]);
+    const group = new Group([fake.address], { protocol: 'binary' });
     try {
       const item = await group.get('split-key');
       assert.equal(item?.text, 'split-key');
@@ -74,7 +74,7 @@ describe('corrupt bytes', () => {
   after(() => fake.close());
 
   it('rejects everything in flight with MC_ERR_PROTOCOL, fails fast while down, then recovers', async () => {
-    const group = new Group([fake.address]);
+    const group = new Group([fake.address], { protocol: 'binary' });
     try {
       const up = serverUp(group);
       const results = await Promise.allSettled([group.get('a'), group.get('b'), group.set('c', 'v')]);
@@ -104,7 +104,7 @@ describe('replies the client cannot trust', () => {
         socket.write(responseFrame({ opcode: frame.opcode, opaque: frame.opaque, value: new Uint8Array(4) }));
       }
     });
-    const group = new Group([fake.address]);
+    const group = new Group([fake.address], { protocol: 'binary' });
     try {
       await assert.rejects(group.incr('n', 1), { code: 'MC_ERR_PROTOCOL' });
     } finally {
@@ -120,7 +120,7 @@ describe('replies the client cannot trust', () => {
       header.writeUInt32BE(0x40000000, 8); // 1 GiB
       socket.write(header);
     });
-    const group = new Group([fake.address], { maxValueSize: 1000 });
+    const group = new Group([fake.address], { protocol: 'binary', maxValueSize: 1000 });
     try {
       await assert.rejects(group.get('k'), (error: MemcacheError) => {
         assert.equal(error.code, 'MC_ERR_PROTOCOL');
@@ -142,7 +142,7 @@ describe('a reply that matches no request', () => {
         socket.write(responseFrame({ opcode: Opcode.Get, opaque: frame.opaque + 7, extras: new Uint8Array(4), value: encoder.encode('stranger') }));
       }
     });
-    const group = new Group([fake.address]);
+    const group = new Group([fake.address], { protocol: 'binary' });
     try {
       const [a, b] = await Promise.allSettled([group.get('mine'), group.get('yours')]);
       assert.equal(a.status, 'rejected');
@@ -164,7 +164,7 @@ describe('a server that closes mid-frame', () => {
       const reply = responseFrame({ opcode: Opcode.Get, opaque: frames[0]!.opaque, extras: new Uint8Array(4), value: new Uint8Array(100) });
       socket.end(reply.subarray(0, 40));
     });
-    const group = new Group([fake.address]);
+    const group = new Group([fake.address], { protocol: 'binary' });
     try {
       const results = await Promise.allSettled([group.get('x'), group.get('y')]);
       for (const result of results) {
@@ -181,7 +181,7 @@ describe('a server that closes mid-frame', () => {
 describe('operation timeout', () => {
   it('rejects a request the server never answers with MC_ERR_TIMEOUT, on time', async () => {
     const fake = await startFakeServer(() => {});
-    const group = new Group([fake.address], { timeout: 200 });
+    const group = new Group([fake.address], { protocol: 'binary', timeout: 200 });
     try {
       const { ms, error } = await settleTime(() => group.get('silence'));
       assert.equal(error?.code, 'MC_ERR_TIMEOUT');
@@ -198,7 +198,7 @@ describe('operation timeout', () => {
       if (index === 0) setTimeout(() => answer(socket, chunk), 400);
       else answer(socket, chunk);
     });
-    const group = new Group([fake.address], { timeout: 150 });
+    const group = new Group([fake.address], { protocol: 'binary', timeout: 150 });
     try {
       const up = serverUp(group);
       await assert.rejects(group.get('slow'), { code: 'MC_ERR_TIMEOUT' });
@@ -317,7 +317,7 @@ describe('connect failures', () => {
 describe('AbortSignal', () => {
   it('an aborted signal rejects with MC_ERR_ABORTED and sends nothing', async () => {
     const fake = await startFakeServer((socket, chunk) => answer(socket, chunk));
-    const group = new Group([fake.address]);
+    const group = new Group([fake.address], { protocol: 'binary' });
     try {
       await group.get('warm');
       const sent = fake.received[0]!.length;
@@ -338,7 +338,7 @@ describe('AbortSignal', () => {
 
   it('aborting mid-flight settles at once; the late reply goes to no one', async () => {
     const fake = await startFakeServer((socket, chunk) => setTimeout(() => answer(socket, chunk), 1000));
-    const group = new Group([fake.address], { timeout: 3000 });
+    const group = new Group([fake.address], { protocol: 'binary', timeout: 3000 });
     try {
       const controller = new AbortController();
       const aborted = settleTime(() => group.get('first', { signal: controller.signal }));
@@ -364,7 +364,7 @@ describe('server error statuses', () => {
         socket.write(responseFrame({ opcode: frame.opcode, opaque: frame.opaque, status, value: encoder.encode('Unknown command') }));
       }
     });
-    const group = new Group([fake.address]);
+    const group = new Group([fake.address], { protocol: 'binary' });
     try {
       await assert.rejects(group.get('bad'), (error: MemcacheError) => {
         assert.equal(error.code, 'MC_ERR_SERVER');

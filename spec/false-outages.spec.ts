@@ -34,7 +34,7 @@ describe('a server that closes the socket right after a reply', () => {
       const [first] = requestFrames(chunk);
       if (first !== undefined) socket.end(responseFrame({ opcode: first.opcode, opaque: first.opaque, status: KEY_NOT_FOUND }));
     });
-    const group = new Group([fake.address], { timeout: 2000 });
+    const group = new Group([fake.address], { protocol: 'binary', timeout: 2000 });
     const events = serverEvents(group);
     const failures: string[] = [];
     try {
@@ -57,7 +57,7 @@ describe('a server that closes the socket right after a reply', () => {
   it('fails a write that was sent and never answered with MC_ERR_CONN_CLOSED, without sending it again', async () => {
     // Closes every connection as soon as anything arrives, answering nothing.
     const fake = await startFakeServer((socket) => socket.destroy());
-    const group = new Group([fake.address], { timeout: 2000 });
+    const group = new Group([fake.address], { protocol: 'binary', timeout: 2000 });
     try {
       await assert.rejects(group.set('k', 'v'), (error: MemcacheError) => error.code === 'MC_ERR_CONN_CLOSED');
       assert.equal(fake.connections, 1, 'its outcome is unknown: it is not repeated');
@@ -69,7 +69,7 @@ describe('a server that closes the socket right after a reply', () => {
 
   it('sends a read that was sent and never answered once more, then fails it with MC_ERR_CONN_CLOSED', async () => {
     const fake = await startFakeServer((socket) => socket.destroy());
-    const group = new Group([fake.address], { timeout: 2000 });
+    const group = new Group([fake.address], { protocol: 'binary', timeout: 2000 });
     try {
       await assert.rejects(group.get('k'), (error: MemcacheError) => error.code === 'MC_ERR_CONN_CLOSED');
       assert.equal(fake.connections, 2);

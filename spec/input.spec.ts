@@ -18,7 +18,7 @@ before(async () => {
   fake = await startFakeServer((socket, chunk) => {
     for (const frame of requestFrames(chunk)) socket.write(responseFrame({ opcode: frame.opcode, opaque: frame.opaque }));
   });
-  recorded = new Group([fake.address]);
+  recorded = new Group([fake.address], { protocol: 'binary' });
 });
 after(async () => {
   await group.close();
@@ -95,7 +95,7 @@ describe('values', () => {
   }
 
   it('refuses a value over maxValueSize with MC_ERR_VALUE_TOO_LARGE, bytes or string', async () => {
-    const small = new Group([fake.address], { maxValueSize: 1000 });
+    const small = new Group([fake.address], { protocol: 'binary', maxValueSize: 1000 });
     try {
       await small.noop();
       const count = requestFrames(fake.received.at(-1)!).length;
@@ -195,7 +195,7 @@ describe('stat names from the server', () => {
         socket.write(responseFrame({ opcode: 0x10, opaque: frame.opaque }));
       }
     });
-    const g = new Group([hostile.address]);
+    const g = new Group([hostile.address], { protocol: 'binary' });
     try {
       const stats = (await g.stats()).get(hostile.address)!;
       assert.equal(Object.getPrototypeOf(stats), null);

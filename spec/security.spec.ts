@@ -26,7 +26,7 @@ describe('SASL PLAIN', () => {
   after(() => server.stop());
 
   it('authenticates every connection before anything else; requests made meanwhile wait and go out', async () => {
-    const group = new Group([server.address], { sasl: { username: USER, password: PASSWORD }, connections: 2 });
+    const group = new Group([server.address], { protocol: 'binary', sasl: { username: USER, password: PASSWORD }, connections: 2 });
     try {
       const stored = await Promise.all(Array.from({ length: 200 }, (_, i) => group.set(`sasl:${i}`, `v${i}`)));
       assert.ok(stored.every((ok) => ok));
@@ -39,7 +39,7 @@ describe('SASL PLAIN', () => {
   });
 
   it('without credentials the server refuses with MC_ERR_AUTH', async () => {
-    const group = new Group([server.address]);
+    const group = new Group([server.address], { protocol: 'binary' });
     try {
       await assert.rejects(group.get('k'), { code: 'MC_ERR_AUTH' });
     } finally {
@@ -49,12 +49,12 @@ describe('SASL PLAIN', () => {
 
   it('a wrong password rejects pending and new operations with MC_ERR_AUTH, never says the password, and is not retried in a tight loop', async () => {
     const wrong = 'not-the-Secret-42';
-    const group = new Group([server.address], { sasl: { username: USER, password: wrong } });
+    const group = new Group([server.address], { protocol: 'binary', sasl: { username: USER, password: wrong } });
     const said: string[] = [];
     for (const type of ['server-down', 'server-up', 'server-ejected', 'server-restored']) {
       group.addEventListener(type, (e) => said.push(everythingSaid((e as ServerEvent).error) + inspect(e)));
     }
-    const admin = new Group([server.address], { sasl: { username: USER, password: PASSWORD } });
+    const admin = new Group([server.address], { protocol: 'binary', sasl: { username: USER, password: PASSWORD } });
     try {
       const connectionsBefore = Number((await admin.stats()).get(server.address)!['total_connections']);
       const pending = await Promise.allSettled([group.get('a'), group.set('b', 'v'), group.incr('c', 1)]);
@@ -90,7 +90,7 @@ describe('SASL PLAIN', () => {
 
   it('re-authenticates after the server restarts', async () => {
     const own = await MemcachedServer.start({ sasl: { username: USER, password: PASSWORD } });
-    const group = new Group([own.address], { sasl: { username: USER, password: PASSWORD } });
+    const group = new Group([own.address], { protocol: 'binary', sasl: { username: USER, password: PASSWORD } });
     try {
       await group.set('before', '1');
       const up = once(group, 'server-up', { signal: AbortSignal.timeout(8000) });
@@ -203,8 +203,8 @@ describe('TLS and SASL together', () => {
       tls: { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile },
       sasl: { username: USER, password: PASSWORD },
     });
-    const group = new Group([server.address], { tls: { ca: certs.ca }, sasl: { username: USER, password: PASSWORD } });
-    const wrong = new Group([server.address], { tls: { ca: certs.ca }, sasl: { username: USER, password: 'nope-nope' } });
+    const group = new Group([server.address], { protocol: 'binary', tls: { ca: certs.ca }, sasl: { username: USER, password: PASSWORD } });
+    const wrong = new Group([server.address], { protocol: 'binary', tls: { ca: certs.ca }, sasl: { username: USER, password: 'nope-nope' } });
     try {
       assert.equal(await group.set('both', 'yes'), true);
       assert.equal((await group.get('both'))?.text, 'yes');
@@ -241,9 +241,9 @@ describe('per group, in CacheAPI specs and cachedb URLs', () => {
     const password = encodeURIComponent(PASSWORD);
     const cache = new CacheAPI(
       [`private = ${plain.address}`, `memcacheds:public://${USER}:${password}@${secured.address}/`],
-      { tls: { ca: certs.ca } },
+      { protocol: 'binary', tls: { ca: certs.ca } },
     );
-    const wrong = new CacheAPI([`memcacheds:public://${USER}:wrong-pass-123@${secured.address}/`], { tls: { ca: certs.ca } });
+    const wrong = new CacheAPI([`memcacheds:public://${USER}:wrong-pass-123@${secured.address}/`], { protocol: 'binary', tls: { ca: certs.ca } });
     try {
       await cache.store('memcached_private', 'where', 'inside');
       await cache.store('memcached:public', 'where', 'outside');
