@@ -139,7 +139,7 @@ export class MetaReader {
     else if (this.lineFill > 0) pos = this.continueLine(chunk);
     const length = chunk.length;
     while (pos >= 0 && pos < length && !this.stopped) {
-      const lf = chunk.indexOf(LF, pos);
+      const lf = findLF(chunk, pos, length);
       if (lf < 0) {
         this.keepLine(chunk, pos);
         return;
@@ -355,6 +355,19 @@ export class MetaReader {
 
   private parseCas(b: Uint8Array, from: number, to: number): void {
     if (from === to || to - from > 20) throw corrupt('c token is not a 64-bit number');
+    if (to - from <= 15) {
+      // Exact as a double: the common case without a division per digit.
+      let n = 0;
+      for (let i = from; i < to; i++) {
+        const d = b[i]! - 0x30;
+        if (d < 0 || d > 9) throw corrupt('c token is not a 64-bit number');
+        n = n * 10 + d;
+      }
+      const hi = Math.floor(n / TWO_32);
+      this.casHi = hi;
+      this.casLo = n - hi * TWO_32;
+      return;
+    }
     let hi = 0;
     let lo = 0;
     for (let i = from; i < to; i++) {
@@ -369,6 +382,16 @@ export class MetaReader {
     this.casHi = hi;
     this.casLo = lo;
   }
+}
+
+/**
+ * The first \n at or after `from`, or -1. A loop for the short lines replies
+ * are (cheaper than a builtin call per line); indexOf past the line limit.
+ */
+function findLF(b: Uint8Array, from: number, length: number): number {
+  const stop = Math.min(length, from + 64);
+  for (let i = from; i < stop; i++) if (b[i] === LF) return i;
+  return stop === length ? -1 : b.indexOf(LF, stop);
 }
 
 /** Decimal digits `b[from, to)` as an unsigned 32-bit number, or -1. */
