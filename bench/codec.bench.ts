@@ -8,6 +8,8 @@ import { consume, measure, report, type Measurement } from './harness.js';
 import { ResponseDecoder, type FrameHandler } from '../lib/protocol/decoder.js';
 import { Opcode } from '../lib/protocol/opcodes.js';
 import { RequestWriter } from '../lib/protocol/writer.js';
+import { MetaReader, type ReplyHandler } from '../lib/protocol/meta/reader.js';
+import { MetaWriter, StoreMode } from '../lib/protocol/meta/writer.js';
 
 // ---- memjs, as its Client and Server use it ------------------------------------
 
@@ -93,6 +95,13 @@ function getHit(opaque: number): Buffer {
 const ONE_HIT = getHit(1);
 const HITS_64 = Buffer.concat(Array.from({ length: 64 }, (_, i) => getHit(i)));
 
+/** The same hit in the meta protocol, as memcached answers `mg <key> v f c O<tag>`. */
+function metaHit(tag: number): Buffer {
+  return Buffer.concat([Buffer.from(`VA ${HIT_VALUE.length} f${FLAGS} c4660 O${tag}\r\n`), HIT_VALUE, Buffer.from('\r\n')]);
+}
+const META_ONE_HIT = metaHit(1);
+const META_HITS_64 = Buffer.concat(Array.from({ length: 64 }, (_, i) => metaHit(i)));
+
 // ---- sanity: both sides produce and read the same bytes --------------------------
 
 function ourBytes(write: (w: RequestWriter) => void): Buffer {
@@ -121,7 +130,23 @@ check('SET bytes', ourBytes((w) => w.store(Opcode.Set, KEYS[0]!, BYTES_VALUE, 0,
   }
 }
 
+{
+  // The meta side too: the request lines memcached expects, the hits read back.
+  const meta = new MetaWriter();
+  meta.get(KEYS[0]!, 7, false, 0, false);
+  meta.store(StoreMode.Set, KEYS[0]!, STRING_VALUE, FLAGS, 0, 0, 0, 8);
+  const lines = Buffer.concat(meta.drain()).toString('latin1');
+  if (lines !== `mg ${KEYS[0]} v f c O7\r\nms ${KEYS[0]} 100 F${FLAGS} T0 MS O8\r\n${STRING_VALUE}\r\n`) throw new Error('meta request lines differ');
+  const seen: Uint8Array[] = [];
+  new MetaReader({ onReply: (r) => void (r.flags === FLAGS && seen.push(r.value())) }, 2 * 1024 * 1024).push(META_HITS_64);
+  if (seen.length !== 64) throw new Error(`meta: read ${seen.length} of 64 hits`);
+  for (const value of seen) check('meta hit value', value, HIT_VALUE);
+}
+
 // ---- timing --------------------------------------------------------------------
+
+/** Meta and binary rows of each table, for the ratio table at the end. */
+const pairs: [title: string, rows: Measurement[], binary: string, meta: string][] = [];
 
 type Case = [name: string, fn: (i: number) => unknown, iterations: number];
 
@@ -147,7 +172,7 @@ function interleaved(cases: Case[], rounds = 7): Measurement[] {
 const OURS = 1_000_000;
 const THEIRS = 200_000;
 /** Drains like a connection flushing once per tick, every 64 operations. */
-function tick(writer: RequestWriter, i: number): void {
+function tick(writer: RequestWriter | MetaWriter, i: number): void {
   if ((i & 63) === 63) {
     consume(writer.drain());
     writer.drained();
@@ -156,21 +181,36 @@ function tick(writer: RequestWriter, i: number): void {
 
 {
   const writer = new RequestWriter();
+  const meta = new MetaWriter();
   const memjs = 'memjs makeRequestBuffer(0, key, "", "", seq)';
   const rows = interleaved([
     ['memring RequestWriter.keyOnly(Get), drain every 64', (i) => {
       writer.keyOnly(Opcode.Get, KEYS[i & 4095]!, i);
       tick(writer, i);
     }, OURS],
+    ['memring meta MetaWriter.get (mg k v f c O), drain every 64', (i) => {
+      meta.get(KEYS[i & 4095]!, i, false, 0, false);
+      tick(meta, i);
+    }, OURS],
     [memjs, (i) => memjsEncodeGet(KEYS[i & 4095]!, i), THEIRS],
   ]);
   report('Encode a GET (20-byte ASCII key), ns per request', rows, memjs);
+  pairs.push(['encode GET', rows, rows[0]!.name, rows[1]!.name]);
 }
 
 {
   const writer = new RequestWriter();
+  const meta = new MetaWriter();
   const memjs = 'memjs set, string value';
   const rows = interleaved([
+    ['memring meta MetaWriter.store(ms), string value', (i) => {
+      meta.store(StoreMode.Set, KEYS[i & 4095]!, STRING_VALUE, FLAGS, 0, 0, 0, i);
+      tick(meta, i);
+    }, OURS],
+    ['memring meta MetaWriter.store(ms), Uint8Array value', (i) => {
+      meta.store(StoreMode.Set, KEYS[i & 4095]!, BYTES_VALUE, FLAGS, 0, 0, 0, i);
+      tick(meta, i);
+    }, OURS],
     ['memring RequestWriter.store, string value', (i) => {
       writer.store(Opcode.Set, KEYS[i & 4095]!, STRING_VALUE, FLAGS, 0, i);
       tick(writer, i);
@@ -183,6 +223,8 @@ function tick(writer: RequestWriter, i: number): void {
     ['memjs set, Buffer value', (i) => memjsEncodeSet(KEYS[i & 4095]!, BUFFER_VALUE, i), THEIRS],
   ]);
   report('Encode a SET (20-byte key, 100-byte value), ns per request', rows, memjs);
+  pairs.push(['encode SET, string value', rows, 'memring RequestWriter.store, string value', 'memring meta MetaWriter.store(ms), string value']);
+  pairs.push(['encode SET, Uint8Array value', rows, 'memring RequestWriter.store, Uint8Array value', 'memring meta MetaWriter.store(ms), Uint8Array value']);
 }
 
 // ---- decode --------------------------------------------------------------------
@@ -194,14 +236,22 @@ const takeHit: FrameHandler = {
     consume(frame.flags);
   },
 };
+const takeMetaHit: ReplyHandler = {
+  onReply(reply) {
+    consume(reply.value());
+    consume(reply.flags);
+  },
+};
 
 {
   const decoder = new ResponseDecoder(takeHit);
+  const reader = new MetaReader(takeMetaHit, 2 * 1024 * 1024);
   const server = new MemjsServer('127.0.0.1', 11211);
   let pending = Buffer.alloc(0);
   const memjs = 'memjs Server.responseHandler + get callback';
   const rows = interleaved([
     ['memring ResponseDecoder.push, value() + flags', () => decoder.push(ONE_HIT), OURS],
+    ['memring meta MetaReader.push, value() + flags', () => reader.push(META_ONE_HIT), OURS],
     [memjs, () => {
       // Client#perform registers the callback when it sends the request.
       server.onResponse(1, memjsGetCallback);
@@ -222,18 +272,33 @@ const takeHit: FrameHandler = {
     }, THEIRS],
   ]);
   report('Decode a GET hit (100-byte value, flags), one frame per chunk, ns per frame', rows, memjs);
+  pairs.push(['decode a GET hit, one per chunk', rows, rows[0]!.name, rows[1]!.name]);
 }
 
 {
   const decoder = new ResponseDecoder(takeHit);
+  const reader = new MetaReader(takeMetaHit, 2 * 1024 * 1024);
   const server = new MemjsServer('127.0.0.1', 11211);
   const memjs = 'memjs Server.responseHandler + get callback';
   const rows = interleaved([
     ['memring ResponseDecoder.push, value() + flags', () => decoder.push(HITS_64), 30_000],
+    ['memring meta MetaReader.push, value() + flags', () => reader.push(META_HITS_64), 30_000],
     [memjs, () => {
       for (let seq = 0; seq < 64; seq++) server.onResponse(seq, memjsGetCallback);
       server.responseHandler(HITS_64);
     }, 5_000],
   ]).map((m) => ({ name: m.name, nsPerOp: m.nsPerOp / 64, opsPerSec: m.opsPerSec * 64 }));
   report('Decode 64 GET hits in one chunk, ns per frame', rows, memjs);
+  pairs.push(['decode 64 GET hits in one chunk', rows, rows[0]!.name, rows[1]!.name]);
+}
+
+{
+  console.log('\n### Meta against binary, same run (ns per operation; ratio > 1: meta slower)\n');
+  console.log('| case | binary | meta | meta / binary |');
+  console.log('|---|---:|---:|---:|');
+  for (const [title, rows, binary, meta] of pairs) {
+    const b = rows.find((r) => r.name === binary)!.nsPerOp;
+    const m = rows.find((r) => r.name === meta)!.nsPerOp;
+    console.log(`| ${title} | ${b.toFixed(1)} | ${m.toFixed(1)} | ${(m / b).toFixed(2)}x |`);
+  }
 }
