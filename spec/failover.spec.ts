@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Group, MemcacheError, ServerEvent } from '../lib/index.js';
 import { freePort, MemcachedServer } from './support/memcached.js';
+import { PROTOCOLS } from './support/protocols.js';
 
 interface Outcome {
   key: string;
@@ -61,207 +62,209 @@ async function seed(group: Group, count: number): Promise<string[]> {
   return keys;
 }
 
-describe("failover 'fail' (the default): the ring stays, the dead server's keys fail fast", () => {
-  it('kill -9 under load: healthy keys never fail, dead keys fail within 2 s, nobody gets a wrong value', async () => {
-    const servers = await startServers(3);
-    const group = new Group(servers.map((s) => s.address));
-    const seen = events(group);
-    try {
-      const keys = await seed(group, 300);
-      const victim = servers[1]!;
-      const stop = sleep(2500);
-      const running = load(group, keys, 64, stop);
-      await sleep(300);
-      await victim.stop('SIGKILL');
-      const outcomes = await running;
-      assert.ok(outcomes.length > 1000, `only ${outcomes.length} operations ran`);
-      let failed = 0;
-      for (const o of outcomes) {
-        assert.ok(o.ms <= 2000, `an operation waited ${o.ms} ms`);
-        if (o.error === undefined) {
-          assert.equal(o.value, `value-of-${o.key}`, 'a value reached the wrong caller');
-          continue;
+for (const protocol of PROTOCOLS) {
+  describe(`failover 'fail' (the default): the ring stays, the dead server's keys fail fast (${protocol})`, () => {
+    it('kill -9 under load: healthy keys never fail, dead keys fail within 2 s, nobody gets a wrong value', async () => {
+      const servers = await startServers(3);
+      const group = new Group(servers.map((s) => s.address), { protocol });
+      const seen = events(group);
+      try {
+        const keys = await seed(group, 300);
+        const victim = servers[1]!;
+        const stop = sleep(2500);
+        const running = load(group, keys, 64, stop);
+        await sleep(300);
+        await victim.stop('SIGKILL');
+        const outcomes = await running;
+        assert.ok(outcomes.length > 1000, `only ${outcomes.length} operations ran`);
+        let failed = 0;
+        for (const o of outcomes) {
+          assert.ok(o.ms <= 2000, `an operation waited ${o.ms} ms`);
+          if (o.error === undefined) {
+            assert.equal(o.value, `value-of-${o.key}`, 'a value reached the wrong caller');
+            continue;
+          }
+          failed++;
+          assert.equal(group.serverFor(o.key), victim.address, `${o.key} failed (${o.error.code}) on a healthy server`);
+          assert.ok(['MC_ERR_CONN_CLOSED', 'MC_ERR_SERVER_DOWN', 'MC_ERR_CONNECT'].includes(o.error.code), o.error.code);
         }
-        failed++;
-        assert.equal(group.serverFor(o.key), victim.address, `${o.key} failed (${o.error.code}) on a healthy server`);
-        assert.ok(['MC_ERR_CONN_CLOSED', 'MC_ERR_SERVER_DOWN', 'MC_ERR_CONNECT'].includes(o.error.code), o.error.code);
+        assert.ok(failed > 0, "the dead server's keys should have failed");
+        assert.ok(seen.some((e) => e.type === 'server-down' && e.server === victim.address));
+        assert.ok(!seen.some((e) => e.type === 'server-ejected'));
+      } finally {
+        await group.close();
+        for (const s of servers) await s.stop();
       }
-      assert.ok(failed > 0, "the dead server's keys should have failed");
-      assert.ok(seen.some((e) => e.type === 'server-down' && e.server === victim.address));
-      assert.ok(!seen.some((e) => e.type === 'server-ejected'));
-    } finally {
-      await group.close();
-      for (const s of servers) await s.stop();
-    }
-  });
+    });
 
-  it('a restarted server is used again within a few seconds', async () => {
-    const servers = await startServers(2);
-    const group = new Group(servers.map((s) => s.address));
-    try {
-      const keys = await seed(group, 50);
-      const victim = servers[0]!;
-      const onVictim = keys.find((k) => group.serverFor(k) === victim.address)!;
-      await victim.stop('SIGKILL');
-      await assert.rejects(group.get(onVictim));
-      await assert.rejects(group.get(onVictim), { code: 'MC_ERR_SERVER_DOWN' });
-      await victim.restart();
-      const restartedAt = Date.now();
-      await once(group, 'server-up', { signal: AbortSignal.timeout(5000) });
-      assert.ok(Date.now() - restartedAt < 3000, `took ${Date.now() - restartedAt} ms`);
-      assert.equal(await group.get(onVictim), null, 'the restarted server is empty');
-      assert.equal(await group.set(onVictim, 'again'), true);
-      assert.equal((await group.get(onVictim))?.text, 'again');
-    } finally {
-      await group.close();
-      for (const s of servers) await s.stop();
-    }
-  });
+    it('a restarted server is used again within a few seconds', async () => {
+      const servers = await startServers(2);
+      const group = new Group(servers.map((s) => s.address), { protocol });
+      try {
+        const keys = await seed(group, 50);
+        const victim = servers[0]!;
+        const onVictim = keys.find((k) => group.serverFor(k) === victim.address)!;
+        await victim.stop('SIGKILL');
+        await assert.rejects(group.get(onVictim));
+        await assert.rejects(group.get(onVictim), { code: 'MC_ERR_SERVER_DOWN' });
+        await victim.restart();
+        const restartedAt = Date.now();
+        await once(group, 'server-up', { signal: AbortSignal.timeout(5000) });
+        assert.ok(Date.now() - restartedAt < 3000, `took ${Date.now() - restartedAt} ms`);
+        assert.equal(await group.get(onVictim), null, 'the restarted server is empty');
+        assert.equal(await group.set(onVictim, 'again'), true);
+        assert.equal((await group.get(onVictim))?.text, 'again');
+      } finally {
+        await group.close();
+        for (const s of servers) await s.stop();
+      }
+    });
 
-  it('a stalled server (SIGSTOP) is caught by the timeout; the others carry on; SIGCONT brings it back', async () => {
-    const servers = await startServers(3);
-    const group = new Group(servers.map((s) => s.address));
-    const seen = events(group);
-    try {
-      const keys = await seed(group, 300);
-      const victim = servers[2]!;
-      const stop = sleep(2500);
-      const running = load(group, keys, 64, stop);
-      await sleep(200);
-      await victim.pause();
-      const outcomes = await running;
-      let timedOut = 0;
-      for (const o of outcomes) {
-        assert.ok(o.ms <= 2000, `an operation waited ${o.ms} ms`);
-        if (o.error === undefined) {
-          assert.equal(o.value, `value-of-${o.key}`);
-          continue;
+    it('a stalled server (SIGSTOP) is caught by the timeout; the others carry on; SIGCONT brings it back', async () => {
+      const servers = await startServers(3);
+      const group = new Group(servers.map((s) => s.address), { protocol });
+      const seen = events(group);
+      try {
+        const keys = await seed(group, 300);
+        const victim = servers[2]!;
+        const stop = sleep(2500);
+        const running = load(group, keys, 64, stop);
+        await sleep(200);
+        await victim.pause();
+        const outcomes = await running;
+        let timedOut = 0;
+        for (const o of outcomes) {
+          assert.ok(o.ms <= 2000, `an operation waited ${o.ms} ms`);
+          if (o.error === undefined) {
+            assert.equal(o.value, `value-of-${o.key}`);
+            continue;
+          }
+          assert.equal(group.serverFor(o.key), victim.address, `${o.key} failed on a healthy server`);
+          if (o.error.code === 'MC_ERR_TIMEOUT') timedOut++;
+          else assert.equal(o.error.code, 'MC_ERR_SERVER_DOWN');
         }
-        assert.equal(group.serverFor(o.key), victim.address, `${o.key} failed on a healthy server`);
-        if (o.error.code === 'MC_ERR_TIMEOUT') timedOut++;
-        else assert.equal(o.error.code, 'MC_ERR_SERVER_DOWN');
+        assert.ok(timedOut > 0);
+        const up = once(group, 'server-up', { signal: AbortSignal.timeout(5000) });
+        victim.signal('SIGCONT');
+        await up;
+        const onVictim = keys.find((k) => group.serverFor(k) === victim.address)!;
+        assert.equal((await group.get(onVictim))?.text, `value-of-${onVictim}`);
+        assert.ok(seen.some((e) => e.type === 'server-down' && e.server === victim.address));
+      } finally {
+        for (const s of servers) s.signal('SIGCONT');
+        await group.close();
+        for (const s of servers) await s.stop();
       }
-      assert.ok(timedOut > 0);
-      const up = once(group, 'server-up', { signal: AbortSignal.timeout(5000) });
-      victim.signal('SIGCONT');
-      await up;
-      const onVictim = keys.find((k) => group.serverFor(k) === victim.address)!;
-      assert.equal((await group.get(onVictim))?.text, `value-of-${onVictim}`);
-      assert.ok(seen.some((e) => e.type === 'server-down' && e.server === victim.address));
-    } finally {
-      for (const s of servers) s.signal('SIGCONT');
-      await group.close();
-      for (const s of servers) await s.stop();
-    }
-  });
+    });
 
-  it('a refused server fails fast after its first failure; the others are untouched', async () => {
-    const live = await MemcachedServer.start();
-    const dead = `127.0.0.1:${await freePort()}`;
-    const group = new Group([live.address, dead]);
-    try {
-      const keys = Array.from({ length: 100 }, (_, i) => `refused:${i}`);
-      const deadKeys = keys.filter((k) => group.serverFor(k) === dead);
-      const liveKeys = keys.filter((k) => group.serverFor(k) === live.address);
-      assert.ok(deadKeys.length > 0 && liveKeys.length > 0);
-      await assert.rejects(group.set(deadKeys[0]!, 'x'), { code: 'MC_ERR_CONNECT' });
-      for (const key of deadKeys) {
-        const start = Date.now();
-        await assert.rejects(group.set(key, 'x'), { code: 'MC_ERR_SERVER_DOWN' });
-        // Far under the 1000 ms timeout a wait for a connection or a reply would take, with room for a loaded machine.
-        assert.ok(Date.now() - start < 500, `took ${Date.now() - start} ms`);
-      }
-      for (const key of liveKeys) assert.equal(await group.set(key, 'x'), true);
-      // getMulti: the dead server's keys are misses, the live ones are returned.
-      const items = await group.getMulti(keys);
-      assert.deepEqual([...items.keys()].sort(), [...liveKeys].sort());
-    } finally {
-      await group.close();
-      await live.stop();
-    }
-  });
-});
-
-describe("failover 'eject': the dead server leaves the ring and its keys move", () => {
-  it('ejects after the failure limit, moves only its keys, and restores it when it answers again', async () => {
-    const servers = await startServers(3);
-    const group = new Group(servers.map((s) => s.address), { failover: 'eject', failureLimit: 2 });
-    const seen = events(group);
-    try {
-      const keys = await seed(group, 300);
-      const victim = servers[0]!;
-      const home = new Map(keys.map((k) => [k, group.serverFor(k)]));
-      await victim.stop('SIGKILL');
-      const ejected = once(group, 'server-ejected', { signal: AbortSignal.timeout(5000) });
-      await Promise.allSettled(keys.map((k) => group.get(k)));
-      await ejected;
-      for (const key of keys) {
-        const now = group.serverFor(key);
-        if (home.get(key) === victim.address) assert.notEqual(now, victim.address);
-        else assert.equal(now, home.get(key), `${key} moved though its server is alive`);
-      }
-      // Every key works again: the moved ones miss, then can be stored on their new server.
-      for (const key of keys) {
-        const item = await group.get(key);
-        if (home.get(key) === victim.address) {
-          assert.equal(item, null);
-          assert.equal(await group.set(key, 'moved'), true);
-        } else {
-          assert.equal(item?.text, `value-of-${key}`);
+    it('a refused server fails fast after its first failure; the others are untouched', async () => {
+      const live = await MemcachedServer.start();
+      const dead = `127.0.0.1:${await freePort()}`;
+      const group = new Group([live.address, dead], { protocol });
+      try {
+        const keys = Array.from({ length: 100 }, (_, i) => `refused:${i}`);
+        const deadKeys = keys.filter((k) => group.serverFor(k) === dead);
+        const liveKeys = keys.filter((k) => group.serverFor(k) === live.address);
+        assert.ok(deadKeys.length > 0 && liveKeys.length > 0);
+        await assert.rejects(group.set(deadKeys[0]!, 'x'), { code: 'MC_ERR_CONNECT' });
+        for (const key of deadKeys) {
+          const start = Date.now();
+          await assert.rejects(group.set(key, 'x'), { code: 'MC_ERR_SERVER_DOWN' });
+          // Far under the 1000 ms timeout a wait for a connection or a reply would take, with room for a loaded machine.
+          assert.ok(Date.now() - start < 500, `took ${Date.now() - start} ms`);
         }
+        for (const key of liveKeys) assert.equal(await group.set(key, 'x'), true);
+        // getMulti: the dead server's keys are misses, the live ones are returned.
+        const items = await group.getMulti(keys);
+        assert.deepEqual([...items.keys()].sort(), [...liveKeys].sort());
+      } finally {
+        await group.close();
+        await live.stop();
       }
-      const restored = once(group, 'server-restored', { signal: AbortSignal.timeout(6000) });
-      await victim.restart();
-      await restored;
-      for (const key of keys) assert.equal(group.serverFor(key), home.get(key));
-      const order = seen.filter((e) => e.server === victim.address).map((e) => e.type);
-      assert.deepEqual(order.slice(0, 2), ['server-down', 'server-ejected']);
-      assert.deepEqual(order.slice(-2), ['server-restored', 'server-up']);
-    } finally {
-      await group.close();
-      for (const s of servers) await s.stop();
-    }
+    });
   });
 
-  it('with every server gone, operations reject with MC_ERR_NO_SERVERS', async () => {
-    const servers = await startServers(2);
-    const group = new Group(servers.map((s) => s.address), { failover: 'eject', failureLimit: 1 });
-    try {
-      await group.set('a', '1');
-      for (const s of servers) await s.stop('SIGKILL');
-      let ejections = 0;
-      group.addEventListener('server-ejected', () => ejections++);
-      for (let i = 0; i < 20 && ejections < 2; i++) {
-        await Promise.allSettled(Array.from({ length: 10 }, (_, j) => group.get(`k${i}:${j}`)));
-        await sleep(50);
+  describe(`failover 'eject': the dead server leaves the ring and its keys move (${protocol})`, () => {
+    it('ejects after the failure limit, moves only its keys, and restores it when it answers again', async () => {
+      const servers = await startServers(3);
+      const group = new Group(servers.map((s) => s.address), { protocol, failover: 'eject', failureLimit: 2 });
+      const seen = events(group);
+      try {
+        const keys = await seed(group, 300);
+        const victim = servers[0]!;
+        const home = new Map(keys.map((k) => [k, group.serverFor(k)]));
+        await victim.stop('SIGKILL');
+        const ejected = once(group, 'server-ejected', { signal: AbortSignal.timeout(5000) });
+        await Promise.allSettled(keys.map((k) => group.get(k)));
+        await ejected;
+        for (const key of keys) {
+          const now = group.serverFor(key);
+          if (home.get(key) === victim.address) assert.notEqual(now, victim.address);
+          else assert.equal(now, home.get(key), `${key} moved though its server is alive`);
+        }
+        // Every key works again: the moved ones miss, then can be stored on their new server.
+        for (const key of keys) {
+          const item = await group.get(key);
+          if (home.get(key) === victim.address) {
+            assert.equal(item, null);
+            assert.equal(await group.set(key, 'moved'), true);
+          } else {
+            assert.equal(item?.text, `value-of-${key}`);
+          }
+        }
+        const restored = once(group, 'server-restored', { signal: AbortSignal.timeout(6000) });
+        await victim.restart();
+        await restored;
+        for (const key of keys) assert.equal(group.serverFor(key), home.get(key));
+        const order = seen.filter((e) => e.server === victim.address).map((e) => e.type);
+        assert.deepEqual(order.slice(0, 2), ['server-down', 'server-ejected']);
+        assert.deepEqual(order.slice(-2), ['server-restored', 'server-up']);
+      } finally {
+        await group.close();
+        for (const s of servers) await s.stop();
       }
-      assert.equal(ejections, 2);
-      await assert.rejects(group.get('a'), { code: 'MC_ERR_NO_SERVERS' });
-      assert.equal((await group.getMulti(['a', 'b'])).size, 0);
-    } finally {
-      await group.close();
-    }
-  });
-});
+    });
 
-describe('bounded queue', () => {
-  it('refuses operations past maxQueueSize with MC_ERR_QUEUE_FULL, and the queued ones still settle', async () => {
-    const server = await MemcachedServer.start();
-    const group = new Group([server.address], { maxQueueSize: 10, timeout: 300 });
-    try {
-      await group.set('k', 'v');
-      await server.pause();
-      const queued = Array.from({ length: 10 }, () => group.get('k').catch((e: MemcacheError) => e.code));
-      await assert.rejects(group.get('k'), (error: MemcacheError) => {
-        assert.equal(error.code, 'MC_ERR_QUEUE_FULL');
-        assert.match(error.message, new RegExp(server.address));
-        return true;
-      });
-      assert.deepEqual(await Promise.all(queued), Array(10).fill('MC_ERR_TIMEOUT'));
-    } finally {
-      server.signal('SIGCONT');
-      await group.close();
-      await server.stop();
-    }
+    it('with every server gone, operations reject with MC_ERR_NO_SERVERS', async () => {
+      const servers = await startServers(2);
+      const group = new Group(servers.map((s) => s.address), { protocol, failover: 'eject', failureLimit: 1 });
+      try {
+        await group.set('a', '1');
+        for (const s of servers) await s.stop('SIGKILL');
+        let ejections = 0;
+        group.addEventListener('server-ejected', () => ejections++);
+        for (let i = 0; i < 20 && ejections < 2; i++) {
+          await Promise.allSettled(Array.from({ length: 10 }, (_, j) => group.get(`k${i}:${j}`)));
+          await sleep(50);
+        }
+        assert.equal(ejections, 2);
+        await assert.rejects(group.get('a'), { code: 'MC_ERR_NO_SERVERS' });
+        assert.equal((await group.getMulti(['a', 'b'])).size, 0);
+      } finally {
+        await group.close();
+      }
+    });
   });
-});
+
+  describe(`bounded queue (${protocol})`, () => {
+    it('refuses operations past maxQueueSize with MC_ERR_QUEUE_FULL, and the queued ones still settle', async () => {
+      const server = await MemcachedServer.start();
+      const group = new Group([server.address], { protocol, maxQueueSize: 10, timeout: 300 });
+      try {
+        await group.set('k', 'v');
+        await server.pause();
+        const queued = Array.from({ length: 10 }, () => group.get('k').catch((e: MemcacheError) => e.code));
+        await assert.rejects(group.get('k'), (error: MemcacheError) => {
+          assert.equal(error.code, 'MC_ERR_QUEUE_FULL');
+          assert.match(error.message, new RegExp(server.address));
+          return true;
+        });
+        assert.deepEqual(await Promise.all(queued), Array(10).fill('MC_ERR_TIMEOUT'));
+      } finally {
+        server.signal('SIGCONT');
+        await group.close();
+        await server.stop();
+      }
+    });
+  });
+}
