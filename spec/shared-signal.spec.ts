@@ -6,17 +6,16 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { Group } from '../lib/index.js';
 import { MemcachedServer } from './support/memcached.js';
+import { PROTOCOLS } from './support/protocols.js';
 
+// One server for both protocols: memcached answers both on one port.
 let server: MemcachedServer;
-let group: Group;
 
 before(async () => {
   server = await MemcachedServer.start();
-  group = new Group([server.address], { timeout: 5000 });
 });
 after(async () => {
   server.signal('SIGCONT');
-  await group.close();
   await server.stop();
 });
 
@@ -38,70 +37,81 @@ async function warningsDuring(body: () => Promise<void>): Promise<Error[]> {
 
 const keys = Array.from({ length: 50 }, (_, i) => `shared-signal:${i}`);
 
-describe('one AbortSignal shared by many calls', () => {
-  it('50 concurrent gets with one signal: no warning, each its own value, no listener left after', async () => {
-    await Promise.all(keys.map((k) => group.set(k, `value-of-${k}`)));
-    const { signal } = new AbortController();
-    for (let run = 0; run < 2; run++) {
-      const warnings = await warningsDuring(async () => {
-        const items = await Promise.all(keys.map((k) => group.get(k, { signal })));
-        for (const [i, item] of items.entries()) assert.equal(item?.text, `value-of-${keys[i]}`);
-      });
-      assert.deepEqual(warnings.map((w) => `${w.name}: ${w.message}`), [], `run ${run}`);
-      assert.equal(getEventListeners(signal, 'abort').length, 0, `run ${run}: listeners left on the signal`);
-    }
-  });
-
-  it('every kind of call shares the one listener: gets, sets, getMulti, noop', async () => {
-    const { signal } = new AbortController();
-    const warnings = await warningsDuring(async () => {
-      const calls: Promise<unknown>[] = [];
-      for (let i = 0; i < 20; i++) {
-        calls.push(group.set(keys[i]!, `value-of-${keys[i]}`, { signal }), group.get(keys[i]!, { signal }));
-      }
-      calls.push(group.getMulti(keys, { signal }), group.noop({ signal }), group.touch(keys[0]!, 0, { signal }));
-      const pending = calls.length;
-      assert.ok(getEventListeners(signal, 'abort').length <= 1, 'more than one listener while calls are in flight');
-      await Promise.all(calls);
-      assert.equal(pending, 43);
+for (const protocol of PROTOCOLS) {
+  describe(`one AbortSignal shared by many calls (${protocol})`, () => {
+    let group: Group;
+    before(() => {
+      group = new Group([server.address], { protocol, timeout: 5000 });
     });
-    assert.deepEqual(warnings.map((w) => w.name), []);
-    assert.equal(getEventListeners(signal, 'abort').length, 0);
-  });
-
-  it('aborting the shared signal mid-flight rejects all 50 with MC_ERR_ABORTED; the signal is left bare', async () => {
-    const controller = new AbortController();
-    const { signal } = controller;
-    const warnings = await warningsDuring(async () => {
-      await server.pause();
-      const calls = keys.map((k) => group.get(k, { signal }));
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      controller.abort(new Error('request ended'));
-      const outcomes = await Promise.allSettled(calls);
-      for (const outcome of outcomes) {
-        assert.equal(outcome.status, 'rejected');
-        assert.equal((outcome.reason as { code?: string }).code, 'MC_ERR_ABORTED');
-        assert.equal(((outcome.reason as Error).cause as Error).message, 'request ended');
-      }
+    after(async () => {
       server.signal('SIGCONT');
+      await group.close();
     });
-    assert.deepEqual(warnings.map((w) => w.name), []);
-    assert.equal(getEventListeners(signal, 'abort').length, 0);
-    // The connection is still good, and a call with the fired signal is refused at once.
-    assert.equal((await group.get(keys[0]!))?.text, `value-of-${keys[0]}`);
-    await assert.rejects(group.get(keys[0]!, { signal }), { code: 'MC_ERR_ABORTED' });
-  });
 
-  it('a call that settles leaves the others watching: aborting later rejects only the ones still in flight', async () => {
-    const controller = new AbortController();
-    const { signal } = controller;
-    assert.equal((await group.get(keys[0]!, { signal }))?.text, `value-of-${keys[0]}`);
-    await server.pause();
-    const late = [group.get(keys[1]!, { signal }), group.get(keys[2]!, { signal })];
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    controller.abort();
-    for (const call of late) await assert.rejects(call, { code: 'MC_ERR_ABORTED' });
-    server.signal('SIGCONT');
-    assert.equal(getEventListeners(signal, 'abort').length, 0);
+    it('50 concurrent gets with one signal: no warning, each its own value, no listener left after', async () => {
+      await Promise.all(keys.map((k) => group.set(k, `value-of-${k}`)));
+      const { signal } = new AbortController();
+      for (let run = 0; run < 2; run++) {
+        const warnings = await warningsDuring(async () => {
+          const items = await Promise.all(keys.map((k) => group.get(k, { signal })));
+          for (const [i, item] of items.entries()) assert.equal(item?.text, `value-of-${keys[i]}`);
+        });
+        assert.deepEqual(warnings.map((w) => `${w.name}: ${w.message}`), [], `run ${run}`);
+        assert.equal(getEventListeners(signal, 'abort').length, 0, `run ${run}: listeners left on the signal`);
+      }
+    });
+
+    it('every kind of call shares the one listener: gets, sets, getMulti, noop', async () => {
+      const { signal } = new AbortController();
+      const warnings = await warningsDuring(async () => {
+        const calls: Promise<unknown>[] = [];
+        for (let i = 0; i < 20; i++) {
+          calls.push(group.set(keys[i]!, `value-of-${keys[i]}`, { signal }), group.get(keys[i]!, { signal }));
+        }
+        calls.push(group.getMulti(keys, { signal }), group.noop({ signal }), group.touch(keys[0]!, 0, { signal }));
+        const pending = calls.length;
+        assert.ok(getEventListeners(signal, 'abort').length <= 1, 'more than one listener while calls are in flight');
+        await Promise.all(calls);
+        assert.equal(pending, 43);
+      });
+      assert.deepEqual(warnings.map((w) => w.name), []);
+      assert.equal(getEventListeners(signal, 'abort').length, 0);
+    });
+
+    it('aborting the shared signal mid-flight rejects all 50 with MC_ERR_ABORTED; the signal is left bare', async () => {
+      const controller = new AbortController();
+      const { signal } = controller;
+      const warnings = await warningsDuring(async () => {
+        await server.pause();
+        const calls = keys.map((k) => group.get(k, { signal }));
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        controller.abort(new Error('request ended'));
+        const outcomes = await Promise.allSettled(calls);
+        for (const outcome of outcomes) {
+          assert.equal(outcome.status, 'rejected');
+          assert.equal((outcome.reason as { code?: string }).code, 'MC_ERR_ABORTED');
+          assert.equal(((outcome.reason as Error).cause as Error).message, 'request ended');
+        }
+        server.signal('SIGCONT');
+      });
+      assert.deepEqual(warnings.map((w) => w.name), []);
+      assert.equal(getEventListeners(signal, 'abort').length, 0);
+      // The connection is still good, and a call with the fired signal is refused at once.
+      assert.equal((await group.get(keys[0]!))?.text, `value-of-${keys[0]}`);
+      await assert.rejects(group.get(keys[0]!, { signal }), { code: 'MC_ERR_ABORTED' });
+    });
+
+    it('a call that settles leaves the others watching: aborting later rejects only the ones still in flight', async () => {
+      const controller = new AbortController();
+      const { signal } = controller;
+      assert.equal((await group.get(keys[0]!, { signal }))?.text, `value-of-${keys[0]}`);
+      await server.pause();
+      const late = [group.get(keys[1]!, { signal }), group.get(keys[2]!, { signal })];
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      controller.abort();
+      for (const call of late) await assert.rejects(call, { code: 'MC_ERR_ABORTED' });
+      server.signal('SIGCONT');
+      assert.equal(getEventListeners(signal, 'abort').length, 0);
+    });
   });
-});
+}
