@@ -7,6 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { Group, MemcacheError, type TransportFactory } from '../lib/index.js';
 import { nodeTransport } from '../lib/net/node-transport.js';
 import { MemcachedServer } from './support/memcached.js';
+import { PROTOCOLS } from './support/protocols.js';
 import { throwsCode } from './support/throws.js';
 
 const MiB = 1024 * 1024;
@@ -92,53 +93,55 @@ describe('connections', () => {
   });
 });
 
-describe('a server that accepts but never reads', () => {
-  it('refuses sets past maxQueueBytes with MC_ERR_QUEUE_FULL before encoding them, and memory stays bounded', async () => {
-    const deaf = await deafServer();
-    const watched = watchedTransport();
-    const group = new Group([deaf.address], { timeout: 1500, transport: watched.factory });
-    const value = 'x'.repeat(500_000);
-    try {
-      const before = heldMemory();
-      const calls = Array.from({ length: 2000 }, (_, i) => group.set(`big:${i}`, value).then(() => 'stored', (e: MemcacheError) => e));
-      // Everything accepted is encoded by now; let the writes and the full buffer happen.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const grown = (heldMemory() - before) / MiB;
-      const outcomes = await Promise.all(calls);
-      const full = outcomes.filter((o) => o instanceof MemcacheError && o.code === 'MC_ERR_QUEUE_FULL') as MemcacheError[];
-      const timedOut = outcomes.filter((o) => o instanceof MemcacheError && o.code === 'MC_ERR_TIMEOUT');
-      // 64 MiB of 500 KB requests: about 134 accepted, the rest refused at once.
-      assert.ok(full.length >= 1850, `${full.length} of 2000 refused`);
-      assert.equal(full.length + timedOut.length, 2000, 'every call settles: refused, or timed out unanswered');
-      assert.match(full[0]!.message, /maxQueueBytes/);
-      assert.ok(grown < 200, `memory grew by ${grown.toFixed(0)} MiB`);
-      assert.ok(watched.fullBuffers >= 1, 'the socket filled up');
-      assert.equal(watched.writesWhileFull, 0, 'nothing was written between a full buffer and its drain');
-    } finally {
-      await group.close();
-      await deaf.close();
-    }
+for (const protocol of PROTOCOLS) {
+  describe(`a server that accepts but never reads (${protocol})`, () => {
+    it('refuses sets past maxQueueBytes with MC_ERR_QUEUE_FULL before encoding them, and memory stays bounded', async () => {
+      const deaf = await deafServer();
+      const watched = watchedTransport();
+      const group = new Group([deaf.address], { protocol, timeout: 1500, transport: watched.factory });
+      const value = 'x'.repeat(500_000);
+      try {
+        const before = heldMemory();
+        const calls = Array.from({ length: 2000 }, (_, i) => group.set(`big:${i}`, value).then(() => 'stored', (e: MemcacheError) => e));
+        // Everything accepted is encoded by now; let the writes and the full buffer happen.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const grown = (heldMemory() - before) / MiB;
+        const outcomes = await Promise.all(calls);
+        const full = outcomes.filter((o) => o instanceof MemcacheError && o.code === 'MC_ERR_QUEUE_FULL') as MemcacheError[];
+        const timedOut = outcomes.filter((o) => o instanceof MemcacheError && o.code === 'MC_ERR_TIMEOUT');
+        // 64 MiB of 500 KB requests: about 134 accepted, the rest refused at once.
+        assert.ok(full.length >= 1850, `${full.length} of 2000 refused`);
+        assert.equal(full.length + timedOut.length, 2000, 'every call settles: refused, or timed out unanswered');
+        assert.match(full[0]!.message, /maxQueueBytes/);
+        assert.ok(grown < 200, `memory grew by ${grown.toFixed(0)} MiB`);
+        assert.ok(watched.fullBuffers >= 1, 'the socket filled up');
+        assert.equal(watched.writesWhileFull, 0, 'nothing was written between a full buffer and its drain');
+      } finally {
+        await group.close();
+        await deaf.close();
+      }
+    });
   });
-});
 
-describe('the operations bound', () => {
-  it('frees an aborted operation\'s slot at once, not when a reply that may never come arrives', async () => {
-    const server = await MemcachedServer.start();
-    const group = new Group([server.address], { maxQueueSize: 10, timeout: 500 });
-    try {
-      await group.set('k', 'v');
-      await server.pause();
-      const controller = new AbortController();
-      const aborted = Array.from({ length: 10 }, () => group.get('k', { signal: controller.signal }).catch((e: MemcacheError) => e.code));
-      controller.abort();
-      assert.deepEqual(await Promise.all(aborted), Array(10).fill('MC_ERR_ABORTED'));
-      const next = Array.from({ length: 10 }, () => group.get('k').catch((e: MemcacheError) => e.code));
-      await assert.rejects(group.get('k'), (e: MemcacheError) => e.code === 'MC_ERR_QUEUE_FULL');
-      assert.deepEqual(await Promise.all(next), Array(10).fill('MC_ERR_TIMEOUT'));
-    } finally {
-      server.signal('SIGCONT');
-      await group.close();
-      await server.stop();
-    }
+  describe(`the operations bound (${protocol})`, () => {
+    it('frees an aborted operation\'s slot at once, not when a reply that may never come arrives', async () => {
+      const server = await MemcachedServer.start();
+      const group = new Group([server.address], { protocol, maxQueueSize: 10, timeout: 500 });
+      try {
+        await group.set('k', 'v');
+        await server.pause();
+        const controller = new AbortController();
+        const aborted = Array.from({ length: 10 }, () => group.get('k', { signal: controller.signal }).catch((e: MemcacheError) => e.code));
+        controller.abort();
+        assert.deepEqual(await Promise.all(aborted), Array(10).fill('MC_ERR_ABORTED'));
+        const next = Array.from({ length: 10 }, () => group.get('k').catch((e: MemcacheError) => e.code));
+        await assert.rejects(group.get('k'), (e: MemcacheError) => e.code === 'MC_ERR_QUEUE_FULL');
+        assert.deepEqual(await Promise.all(next), Array(10).fill('MC_ERR_TIMEOUT'));
+      } finally {
+        server.signal('SIGCONT');
+        await group.close();
+        await server.stop();
+      }
+    });
   });
-});
+}
