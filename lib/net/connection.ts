@@ -193,11 +193,15 @@ export class Connection implements TransportEvents, ReplyTarget {
     if (error instanceof MemcacheError) return this.fail(withServer(error, this.address));
     const connecting = this.state === CONNECTING;
     const text = error === undefined ? 'server closed the connection' : error.message;
-    const failure = new MemcacheError(
-      connecting ? ErrorCode.CONNECT : ErrorCode.CONN_CLOSED,
-      connecting ? `could not connect: ${text}` : `connection lost: ${text}`,
-      { server: this.address, cause: error },
-    );
+    const hint = connecting ? null : (this.codec?.silenceHint?.() ?? null);
+    const failure =
+      hint !== null
+        ? new MemcacheError(ErrorCode.PROTOCOL, `${text} without answering anything: ${hint}`, { server: this.address, cause: error })
+        : new MemcacheError(
+            connecting ? ErrorCode.CONNECT : ErrorCode.CONN_CLOSED,
+            connecting ? `could not connect: ${text}` : `connection lost: ${text}`,
+            { server: this.address, cause: error },
+          );
     // An open connection closed under us loses only what it had written.
     this.fail(failure, undefined, !connecting);
   }
@@ -332,9 +336,10 @@ export class Connection implements TransportEvents, ReplyTarget {
     }
     const head = this.first;
     if (head !== null && now >= this.deadlineOf(head)) {
+      const hint = this.codec?.silenceHint?.() ?? null;
       const timedOut = new MemcacheError(
         ErrorCode.TIMEOUT,
-        `no reply within ${this.options.timeout} ms; connection closed`,
+        `no reply within ${this.options.timeout} ms; connection closed${hint === null ? '' : ` (nothing at all came back on it; ${hint})`}`,
         { server: this.address },
       );
       // The same code (the server did not answer in time), but only the head is said to have waited so long.

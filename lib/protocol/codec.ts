@@ -68,6 +68,12 @@ export interface Codec {
   read(chunk: Uint8Array): void;
   /** Forgets any partial reply and stops the chunk being read (the connection is gone). */
   reset(): void;
+  /**
+   * Optional: what it likely means that the connection got not one byte back
+   * after requests were written (it closed, or a request timed out), for the
+   * failure's message; null when that says nothing.
+   */
+  silenceHint?(): string | null;
 }
 
 export type CodecFactory = (options: CodecOptions, target: ReplyTarget) => Codec;

@@ -202,20 +202,14 @@ export class MetaCodec implements Codec, ReplyHandler {
   }
 
   /**
-   * What a connection that closed (or timed out) without one byte from the
-   * server after requests were written most likely met, or null: memcached
-   * started with -S speaks only binary, and closes the connection as soon as
-   * 24 bytes that are not a binary frame arrive (it waits in silence for
-   * fewer). For the connection to use as its failure's cause.
+   * What it most likely means that this connection got not one byte back
+   * after requests were written, or null: memcached started with -S speaks
+   * only binary, and closes the connection as soon as 24 bytes that are not a
+   * binary frame arrive (it waits in silence for fewer).
    */
-  silentServerError(): MemcacheError | null {
+  silenceHint(): string | null {
     if (!this.wrote || this.heard) return null;
-    return new MemcacheError(
-      ErrorCode.PROTOCOL,
-      'the server closed the connection (or stayed silent) without answering a meta request: ' +
-        "memcached started with -S (binary SASL authentication) speaks only the binary protocol; choose protocol: 'binary'",
-      { server: this.server },
-    );
+    return "memcached started with -S (binary SASL authentication) speaks only the binary protocol: if that is this server, choose protocol: 'binary'";
   }
 
   // ---- replies ----------------------------------------------------------------
