@@ -193,7 +193,8 @@ export class Connection implements TransportEvents, ReplyTarget {
     if (error instanceof MemcacheError) return this.fail(withServer(error, this.address));
     const connecting = this.state === CONNECTING;
     const text = error === undefined ? 'server closed the connection' : error.message;
-    const hint = connecting ? null : (this.codec?.silenceHint?.() ?? null);
+    // Once the socket is open (authenticating included), a close with not a byte back may say what the server is.
+    const hint = connecting && !this.authenticating ? null : (this.codec?.silenceHint?.() ?? null);
     const failure =
       hint !== null
         ? new MemcacheError(ErrorCode.PROTOCOL, `${text} without answering anything: ${hint}`, { server: this.address, cause: error })

@@ -325,8 +325,8 @@ export class MetaCodec implements Codec, ReplyHandler {
       throw new MemcacheError(
         ErrorCode.PROTOCOL,
         `the server answered ERROR to a meta command (${verbName(verb)}): it does not speak memcached's meta protocol ` +
-          "(memcached before 1.6, twemproxy, mcrouter). Choose protocol: 'binary' for memcached 1.4/1.5, " +
-          "or protocol: 'text' for twemproxy or mcrouter (coming soon)",
+          "(memcached before 1.6, twemproxy, mcrouter). Choose protocol: 'binary' for memcached 1.4/1.5; " +
+          'twemproxy and mcrouter speak only the classic text protocol, which memring does not speak yet',
         { server: this.server },
       );
     }
