@@ -11,6 +11,7 @@ import { Opcode } from '../lib/protocol/opcodes.js';
 import { Status } from '../lib/protocol/status.js';
 import { freePort, MemcachedServer } from './support/memcached.js';
 import { requestFrames, responseFrame, startFakeServer, type FakeServer } from './support/fake-server.js';
+import { PROTOCOLS } from './support/protocols.js';
 
 const encoder = new TextEncoder();
 
@@ -179,18 +180,21 @@ describe('a server that closes mid-frame', () => {
 });
 
 describe('operation timeout', () => {
-  it('rejects a request the server never answers with MC_ERR_TIMEOUT, on time', async () => {
-    const fake = await startFakeServer(() => {});
-    const group = new Group([fake.address], { protocol: 'binary', timeout: 200 });
-    try {
-      const { ms, error } = await settleTime(() => group.get('silence'));
-      assert.equal(error?.code, 'MC_ERR_TIMEOUT');
-      assert.ok(ms >= 190 && ms < 1000, `settled after ${ms} ms`);
-    } finally {
-      await group.close();
-      await fake.close();
-    }
-  });
+  for (const protocol of PROTOCOLS) {
+    it(`rejects a request the server never answers with MC_ERR_TIMEOUT, on time (${protocol})`, async () => {
+      // Silent in every protocol: it runs for both.
+      const fake = await startFakeServer(() => {});
+      const group = new Group([fake.address], { protocol, timeout: 200 });
+      try {
+        const { ms, error } = await settleTime(() => group.get('silence'));
+        assert.equal(error?.code, 'MC_ERR_TIMEOUT');
+        assert.ok(ms >= 190 && ms < 1000, `settled after ${ms} ms`);
+      } finally {
+        await group.close();
+        await fake.close();
+      }
+    });
+  }
 
   it('never hands a late reply to a later request', async () => {
     // First connection answers after 400 ms; later ones at once.
@@ -212,107 +216,111 @@ describe('operation timeout', () => {
     }
   });
 
-  it('times out a stopped memcached (SIGSTOP) and recovers after SIGCONT', async () => {
-    const server = await MemcachedServer.start();
-    const group = new Group([server.address], { timeout: 300 });
-    try {
-      await group.set('k', 'v');
-      await server.pause();
-      const results = await Promise.all(Array.from({ length: 50 }, () => settleTime(() => group.get('k'))));
-      for (const r of results) {
-        assert.equal(r.error?.code, 'MC_ERR_TIMEOUT');
-        assert.ok(r.ms < 1000, `settled after ${r.ms} ms`);
+  for (const protocol of PROTOCOLS) {
+    it(`times out a stopped memcached (SIGSTOP) and recovers after SIGCONT (${protocol})`, async () => {
+      const server = await MemcachedServer.start();
+      const group = new Group([server.address], { protocol, timeout: 300 });
+      try {
+        await group.set('k', 'v');
+        await server.pause();
+        const results = await Promise.all(Array.from({ length: 50 }, () => settleTime(() => group.get('k'))));
+        for (const r of results) {
+          assert.equal(r.error?.code, 'MC_ERR_TIMEOUT');
+          assert.ok(r.ms < 1000, `settled after ${r.ms} ms`);
+        }
+        const up = serverUp(group);
+        server.signal('SIGCONT');
+        await up;
+        assert.equal((await group.get('k'))?.text, 'v');
+      } finally {
+        server.signal('SIGCONT');
+        await group.close();
+        await server.stop();
       }
-      const up = serverUp(group);
-      server.signal('SIGCONT');
-      await up;
-      assert.equal((await group.get('k'))?.text, 'v');
-    } finally {
-      server.signal('SIGCONT');
-      await group.close();
-      await server.stop();
-    }
-  });
-});
-
-describe('connect failures', () => {
-  it('rejects at once with MC_ERR_CONNECT when nothing listens', async () => {
-    const port = await freePort();
-    const group = new Group([`127.0.0.1:${port}`]);
-    try {
-      const { ms, error } = await settleTime(() => group.get('k'));
-      assert.equal(error?.code, 'MC_ERR_CONNECT');
-      assert.match(error!.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
-      assert.match(error!.message, /ECONNREFUSED/);
-      assert.ok(ms < 1000);
-    } finally {
-      await group.close();
-    }
-  });
-
-  it('rejects with MC_ERR_CONNECT_TIMEOUT when the connection never opens', async () => {
-    let closed = 0;
-    const neverOpens = (_options: unknown, _events: TransportEvents): Transport => ({
-      write() {
-        return true;
-      },
-      close() {
-        closed++;
-      },
-      ref() {},
-      unref() {},
     });
-    const group = new Group(['127.0.0.1:1'], { connectTimeout: 150, transport: neverOpens });
-    // A real socket holds the event loop while connecting; this stub holds nothing, so the test does.
-    const hold = setInterval(() => {}, 1000);
-    try {
-      const { ms, error } = await settleTime(() => group.get('k'));
-      assert.equal(error?.code, 'MC_ERR_CONNECT_TIMEOUT');
-      assert.ok(ms >= 140 && ms < 1000, `settled after ${ms} ms`);
-      assert.equal(closed, 1);
-    } finally {
-      clearInterval(hold);
-      await group.close();
-    }
-  });
-
-  it('reconnects when a crashed server comes back', async () => {
-    const server = await MemcachedServer.start();
-    const group = new Group([server.address]);
-    try {
-      await group.set('k', 'v1');
-      await server.stop('SIGKILL');
-      await assert.rejects(group.get('k'), (error: MemcacheError) => ['MC_ERR_CONN_CLOSED', 'MC_ERR_CONNECT'].includes(error.code));
-      const up = serverUp(group);
-      await server.restart();
-      await up;
-      assert.equal(await group.get('k'), null);
-      assert.equal(await group.set('k', 'v2'), true);
-      assert.equal((await group.get('k'))?.text, 'v2');
-    } finally {
-      await group.close();
-      await server.stop();
-    }
-  });
-
-  it('rejects every operation in flight when the server is killed under load', async () => {
-    const server = await MemcachedServer.start();
-    const group = new Group([server.address]);
-    try {
-      await group.set('k', 'v');
-      const inFlight = Array.from({ length: 2000 }, (_, i) => settleTime(() => group.get(i % 2 ? 'k' : 'missing')));
-      setTimeout(() => server.signal('SIGKILL'), 1);
-      const results = await Promise.all(inFlight);
-      for (const [i, r] of results.entries()) {
-        if (r.error === undefined) assert.equal(r.value?.text ?? null, i % 2 ? 'v' : null);
-        else assert.ok(['MC_ERR_CONN_CLOSED', 'MC_ERR_CONNECT'].includes(r.error.code), r.error.code);
-      }
-    } finally {
-      await group.close();
-      await server.stop();
-    }
-  });
+  }
 });
+
+for (const protocol of PROTOCOLS) {
+  describe(`connect failures (${protocol})`, () => {
+    it('rejects at once with MC_ERR_CONNECT when nothing listens', async () => {
+      const port = await freePort();
+      const group = new Group([`127.0.0.1:${port}`], { protocol });
+      try {
+        const { ms, error } = await settleTime(() => group.get('k'));
+        assert.equal(error?.code, 'MC_ERR_CONNECT');
+        assert.match(error!.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+        assert.match(error!.message, /ECONNREFUSED/);
+        assert.ok(ms < 1000);
+      } finally {
+        await group.close();
+      }
+    });
+
+    it('rejects with MC_ERR_CONNECT_TIMEOUT when the connection never opens', async () => {
+      let closed = 0;
+      const neverOpens = (_options: unknown, _events: TransportEvents): Transport => ({
+        write() {
+          return true;
+        },
+        close() {
+          closed++;
+        },
+        ref() {},
+        unref() {},
+      });
+      const group = new Group(['127.0.0.1:1'], { protocol, connectTimeout: 150, transport: neverOpens });
+      // A real socket holds the event loop while connecting; this stub holds nothing, so the test does.
+      const hold = setInterval(() => {}, 1000);
+      try {
+        const { ms, error } = await settleTime(() => group.get('k'));
+        assert.equal(error?.code, 'MC_ERR_CONNECT_TIMEOUT');
+        assert.ok(ms >= 140 && ms < 1000, `settled after ${ms} ms`);
+        assert.equal(closed, 1);
+      } finally {
+        clearInterval(hold);
+        await group.close();
+      }
+    });
+
+    it('reconnects when a crashed server comes back', async () => {
+      const server = await MemcachedServer.start();
+      const group = new Group([server.address], { protocol });
+      try {
+        await group.set('k', 'v1');
+        await server.stop('SIGKILL');
+        await assert.rejects(group.get('k'), (error: MemcacheError) => ['MC_ERR_CONN_CLOSED', 'MC_ERR_CONNECT'].includes(error.code));
+        const up = serverUp(group);
+        await server.restart();
+        await up;
+        assert.equal(await group.get('k'), null);
+        assert.equal(await group.set('k', 'v2'), true);
+        assert.equal((await group.get('k'))?.text, 'v2');
+      } finally {
+        await group.close();
+        await server.stop();
+      }
+    });
+
+    it('rejects every operation in flight when the server is killed under load', async () => {
+      const server = await MemcachedServer.start();
+      const group = new Group([server.address], { protocol });
+      try {
+        await group.set('k', 'v');
+        const inFlight = Array.from({ length: 2000 }, (_, i) => settleTime(() => group.get(i % 2 ? 'k' : 'missing')));
+        setTimeout(() => server.signal('SIGKILL'), 1);
+        const results = await Promise.all(inFlight);
+        for (const [i, r] of results.entries()) {
+          if (r.error === undefined) assert.equal(r.value?.text ?? null, i % 2 ? 'v' : null);
+          else assert.ok(['MC_ERR_CONN_CLOSED', 'MC_ERR_CONNECT'].includes(r.error.code), r.error.code);
+        }
+      } finally {
+        await group.close();
+        await server.stop();
+      }
+    });
+  });
+}
 
 describe('AbortSignal', () => {
   it('an aborted signal rejects with MC_ERR_ABORTED and sends nothing', async () => {
@@ -380,25 +388,27 @@ describe('server error statuses', () => {
   });
 });
 
-describe('the socket read buffer, reused for every read', () => {
-  it('values kept from earlier reads are not overwritten by later ones', async () => {
-    const server = await MemcachedServer.start();
-    const group = new Group([server.address]);
-    try {
-      // 400 values of 1-3000 bytes, each filled with its own byte: about 600 KB,
-      // so the replies span many 64 KiB reads into the same buffer.
-      const keys = Array.from({ length: 400 }, (_, i) => `reuse:${i}`);
-      const expected = keys.map((_, i) => new Uint8Array(1 + ((i * 7919) % 3000)).fill(i % 251));
-      await Promise.all(keys.map((key, i) => group.set(key, expected[i]!)));
-      const singles = await Promise.all(keys.map((key) => group.get(key)));
-      const multi = await group.getMulti(keys);
-      for (const [i, key] of keys.entries()) {
-        assert.deepEqual(singles[i]?.value, expected[i], `get ${key}`);
-        assert.deepEqual(multi.get(key)?.value, expected[i], `getMulti ${key}`);
+for (const protocol of PROTOCOLS) {
+  describe(`the socket read buffer, reused for every read (${protocol})`, () => {
+    it('values kept from earlier reads are not overwritten by later ones', async () => {
+      const server = await MemcachedServer.start();
+      const group = new Group([server.address], { protocol });
+      try {
+        // 400 values of 1-3000 bytes, each filled with its own byte: about 600 KB,
+        // so the replies span many 64 KiB reads into the same buffer.
+        const keys = Array.from({ length: 400 }, (_, i) => `reuse:${i}`);
+        const expected = keys.map((_, i) => new Uint8Array(1 + ((i * 7919) % 3000)).fill(i % 251));
+        await Promise.all(keys.map((key, i) => group.set(key, expected[i]!)));
+        const singles = await Promise.all(keys.map((key) => group.get(key)));
+        const multi = await group.getMulti(keys);
+        for (const [i, key] of keys.entries()) {
+          assert.deepEqual(singles[i]?.value, expected[i], `get ${key}`);
+          assert.deepEqual(multi.get(key)?.value, expected[i], `getMulti ${key}`);
+        }
+      } finally {
+        await group.close();
+        await server.stop();
       }
-    } finally {
-      await group.close();
-      await server.stop();
-    }
+    });
   });
-});
+}
