@@ -3,17 +3,20 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Group, MemcacheError } from '../lib/index.js';
+import type { Protocol } from '../lib/group-options.js';
 import { MemcachedServer } from './support/memcached.js';
 import { requestFrames, responseFrame, startFakeServer, type FakeServer } from './support/fake-server.js';
+import { PROTOCOLS } from './support/protocols.js';
 
 let server: MemcachedServer;
-let group: Group;
+/** A Group on the real server, one per protocol. */
+const groups = {} as Record<Protocol, Group>;
 let fake: FakeServer;
 let recorded: Group;
 
 before(async () => {
   server = await MemcachedServer.start();
-  group = new Group([server.address]);
+  for (const protocol of PROTOCOLS) groups[protocol] = new Group([server.address], { protocol });
   // Answers every request with an empty OK, and records the bytes it got.
   fake = await startFakeServer((socket, chunk) => {
     for (const frame of requestFrames(chunk)) socket.write(responseFrame({ opcode: frame.opcode, opaque: frame.opaque }));
@@ -21,7 +24,7 @@ before(async () => {
   recorded = new Group([fake.address], { protocol: 'binary' });
 });
 after(async () => {
-  await group.close();
+  await Promise.all(PROTOCOLS.map((protocol) => groups[protocol].close()));
   await recorded.close();
   await fake.close();
   await server.stop();
@@ -75,11 +78,14 @@ describe('keys', () => {
     await sendsNothing((g) => g.getMulti(['good', 'also-good', 'bad key']), 'MC_ERR_BAD_KEY', /space/);
   });
 
-  it('leaves the real connection healthy after each refusal', async () => {
-    for (const [, key] of cases) await assert.rejects(group.set(key as string, 'v'), { code: 'MC_ERR_BAD_KEY' });
-    await group.set('healthy', 'yes');
-    assert.equal((await group.get('healthy'))?.text, 'yes');
-  });
+  for (const protocol of PROTOCOLS) {
+    it(`leaves the real connection healthy after each refusal (${protocol})`, async () => {
+      const group = groups[protocol];
+      for (const [, key] of cases) await assert.rejects(group.set(key as string, 'v'), { code: 'MC_ERR_BAD_KEY' });
+      await group.set('healthy', 'yes');
+      assert.equal((await group.get('healthy'))?.text, 'yes');
+    });
+  }
 });
 
 describe('values', () => {
@@ -129,11 +135,13 @@ describe('arguments', () => {
     await sendsNothing((g) => g.stats(5 as unknown as string), 'MC_ERR_BAD_ARGUMENT', /stats group/);
   });
 
-  it('bad options never throw synchronously: every method returns a rejected promise', () => {
-    const result = group.set('k', 'v', { expires: -1 });
-    assert.ok(result instanceof Promise);
-    return assert.rejects(result);
-  });
+  for (const protocol of PROTOCOLS) {
+    it(`bad options never throw synchronously: every method returns a rejected promise (${protocol})`, () => {
+      const result = groups[protocol].set('k', 'v', { expires: -1 });
+      assert.ok(result instanceof Promise);
+      return assert.rejects(result);
+    });
+  }
 });
 
 describe('servers', () => {
@@ -204,13 +212,17 @@ describe('stat names from the server', () => {
       assert.equal(stats['constructor'], 'c');
       assert.equal(stats['pid'], '42');
       assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
-      // Real stats come back the same way.
-      const real = (await group.stats()).get(server.address)!;
-      assert.equal(Object.getPrototypeOf(real), null);
-      assert.match(real['pid']!, /^[0-9]+$/);
     } finally {
       await g.close();
       await hostile.close();
     }
   });
+
+  for (const protocol of PROTOCOLS) {
+    it(`returns real stats the same way (${protocol})`, async () => {
+      const real = (await groups[protocol].stats()).get(server.address)!;
+      assert.equal(Object.getPrototypeOf(real), null);
+      assert.match(real['pid']!, /^[0-9]+$/);
+    });
+  }
 });
