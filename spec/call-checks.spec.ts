@@ -7,6 +7,7 @@ import { CacheAPI, Group, MemcacheError } from '../lib/index.js';
 import type { GroupOptions } from '../lib/group.js';
 import { freePort, MemcachedServer } from './support/memcached.js';
 import { requestFrames, responseFrame, startFakeServer, type FakeServer } from './support/fake-server.js';
+import { PROTOCOLS } from './support/protocols.js';
 
 let fake: FakeServer;
 let recorded: Group;
@@ -124,21 +125,24 @@ describe('options: undefined or an object, checked alike by every method', () =>
     await assert.rejects(promise!, /ran out/);
   });
 
-  it('the signal works on flush, version, stats and noop: aborting mid-flight rejects with MC_ERR_ABORTED', async () => {
-    // Never answers: only the signal can settle the calls.
-    const silent = await startFakeServer(() => {});
-    const group = new Group([silent.address], { timeout: 5000 });
-    try {
-      const controller = new AbortController();
-      const { signal } = controller;
-      const calls = [group.flush(0, { signal }), group.version({ signal }), group.stats('items', { signal }), group.noop({ signal })];
-      setTimeout(() => controller.abort(), 30);
-      for (const call of calls) await assert.rejects(call, { code: 'MC_ERR_ABORTED' });
-    } finally {
-      await group.close();
-      await silent.close();
-    }
-  });
+  for (const protocol of PROTOCOLS) {
+    it(`the signal works on flush, version, stats and noop: aborting mid-flight rejects with MC_ERR_ABORTED (${protocol})`, async () => {
+      // Never answers, in any protocol: only the signal can settle the calls.
+      const silent = await startFakeServer(() => {});
+      const group = new Group([silent.address], { protocol, timeout: 5000 });
+      try {
+        const controller = new AbortController();
+        const { signal } = controller;
+        const calls = [group.flush(0, { signal }), group.version({ signal }), group.stats('items', { signal }), group.noop({ signal })];
+        setTimeout(() => controller.abort(), 30);
+        for (const call of calls) await assert.rejects(call, { code: 'MC_ERR_ABORTED' });
+      } finally {
+        // The server first: close() would wait out the 5 s timeout of the requests still on the wire.
+        await silent.close();
+        await group.close();
+      }
+    });
+  }
 
   it('flush(delay) and stats(group) still take their first argument alone', async () => {
     await recorded.flush(5);
@@ -240,57 +244,59 @@ const badCalls: [string, (g: Group) => Promise<unknown>, string][] = [
   ["getMulti(['ok', 'bad key'])", (g) => g.getMulti(['ok', 'bad key']), 'MC_ERR_BAD_KEY'],
 ];
 
-describe('a bad call is a bad call, not an outage', () => {
-  it('against a server that is down: BAD_VALUE, VALUE_TOO_LARGE, BAD_KEY, BAD_ARGUMENT, not SERVER_DOWN', async () => {
-    const group = new Group([`127.0.0.1:${await freePort()}`], { maxValueSize: 512 * 1024, retryDelay: 60_000, maxRetryDelay: 60_000 });
-    try {
-      // The first failure marks the server down; from then on good calls fail fast.
-      await assert.rejects(group.get('k'), { code: 'MC_ERR_CONNECT' });
-      await assert.rejects(group.get('k'), { code: 'MC_ERR_SERVER_DOWN' });
-      for (const [name, call, code] of badCalls) {
-        await rejectsWith(() => call(group), code).catch((error: Error) => {
-          throw new Error(`${name}: ${error.message}`, { cause: error });
-        });
+for (const protocol of PROTOCOLS) {
+  describe(`a bad call is a bad call, not an outage (${protocol})`, () => {
+    it('against a server that is down: BAD_VALUE, VALUE_TOO_LARGE, BAD_KEY, BAD_ARGUMENT, not SERVER_DOWN', async () => {
+      const group = new Group([`127.0.0.1:${await freePort()}`], { protocol, maxValueSize: 512 * 1024, retryDelay: 60_000, maxRetryDelay: 60_000 });
+      try {
+        // The first failure marks the server down; from then on good calls fail fast.
+        await assert.rejects(group.get('k'), { code: 'MC_ERR_CONNECT' });
+        await assert.rejects(group.get('k'), { code: 'MC_ERR_SERVER_DOWN' });
+        for (const [name, call, code] of badCalls) {
+          await rejectsWith(() => call(group), code).catch((error: Error) => {
+            throw new Error(`${name}: ${error.message}`, { cause: error });
+          });
+        }
+      } finally {
+        await group.close();
       }
-    } finally {
-      await group.close();
-    }
-  });
+    });
 
-  it('against a full queue: the same codes, not QUEUE_FULL', async () => {
-    const server = await MemcachedServer.start();
-    const group = new Group([server.address], { maxQueueSize: 1, maxValueSize: 512 * 1024, timeout: 5000 });
-    try {
-      await group.noop();
-      await server.pause();
-      const waiting = group.get('k');
-      await assert.rejects(group.get('k'), { code: 'MC_ERR_QUEUE_FULL' });
-      for (const [name, call, code] of badCalls) {
-        await rejectsWith(() => call(group), code).catch((error: Error) => {
-          throw new Error(`${name}: ${error.message}`, { cause: error });
-        });
+    it('against a full queue: the same codes, not QUEUE_FULL', async () => {
+      const server = await MemcachedServer.start();
+      const group = new Group([server.address], { protocol, maxQueueSize: 1, maxValueSize: 512 * 1024, timeout: 5000 });
+      try {
+        await group.noop();
+        await server.pause();
+        const waiting = group.get('k');
+        await assert.rejects(group.get('k'), { code: 'MC_ERR_QUEUE_FULL' });
+        for (const [name, call, code] of badCalls) {
+          await rejectsWith(() => call(group), code).catch((error: Error) => {
+            throw new Error(`${name}: ${error.message}`, { cause: error });
+          });
+        }
+        server.signal('SIGCONT');
+        assert.equal(await waiting, null);
+      } finally {
+        server.signal('SIGCONT');
+        await group.close();
+        await server.stop();
       }
-      server.signal('SIGCONT');
-      assert.equal(await waiting, null);
-    } finally {
-      server.signal('SIGCONT');
-      await group.close();
-      await server.stop();
-    }
-  });
+    });
 
-  it('a string whose UTF-8 form fits is stored even when 3 bytes per character would not fit', async () => {
-    const server = await MemcachedServer.start();
-    const group = new Group([server.address], { maxValueSize: 600 * 1024 });
-    try {
-      // 300 Ki characters: up to 900 KiB as UTF-8, 400 KiB in fact.
-      const value = 'é'.repeat(100 * 1024) + 'x'.repeat(200 * 1024);
-      assert.equal(await group.set('fits', value), true);
-      assert.equal((await group.get('fits'))?.text, value);
-      await assert.rejects(group.set('fits', value + 'é'.repeat(110 * 1024)), { code: 'MC_ERR_VALUE_TOO_LARGE', message: /614400-byte/ });
-    } finally {
-      await group.close();
-      await server.stop();
-    }
+    it('a string whose UTF-8 form fits is stored even when 3 bytes per character would not fit', async () => {
+      const server = await MemcachedServer.start();
+      const group = new Group([server.address], { protocol, maxValueSize: 600 * 1024 });
+      try {
+        // 300 Ki characters: up to 900 KiB as UTF-8, 400 KiB in fact.
+        const value = 'é'.repeat(100 * 1024) + 'x'.repeat(200 * 1024);
+        assert.equal(await group.set('fits', value), true);
+        assert.equal((await group.get('fits'))?.text, value);
+        await assert.rejects(group.set('fits', value + 'é'.repeat(110 * 1024)), { code: 'MC_ERR_VALUE_TOO_LARGE', message: /614400-byte/ });
+      } finally {
+        await group.close();
+        await server.stop();
+      }
+    });
   });
-});
+}
