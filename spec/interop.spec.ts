@@ -2,13 +2,15 @@
 // memring stores, a libmemcached client (pylibmc, text protocol) finds with
 // one multi-get, and what libmemcached stores, memring finds, each key on the
 // one server both clients pick. The placement vectors prove the hashing; this
-// proves the whole path, values and flags included.
+// proves the whole path, values and flags included, over each protocol
+// memring speaks: the items are the same whichever wrote them.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Group, type Distribution } from '../lib/index.js';
 import { MemcachedServer } from './support/memcached.js';
+import { PROTOCOLS } from './support/protocols.js';
 
 const PYTHON = '/usr/bin/python3';
 const PEER = fileURLToPath(new URL('./support/libmemcached-peer.py', import.meta.url));
@@ -48,58 +50,66 @@ const CASES: { distribution: Distribution; weights: number[] }[] = [
   { distribution: 'modula', weights: [1, 1, 1] },
 ];
 
-describe('data shared with libmemcached (pylibmc), both ways, on real servers', () => {
-  const servers: MemcachedServer[] = [];
-  let direct: Group[];
-  before(async () => {
-    for (let i = 0; i < 3; i++) servers.push(await MemcachedServer.start());
-    direct = servers.map((s) => new Group([s.address]));
-  });
-  after(async () => {
-    await Promise.all(direct.map((g) => g.close()));
-    for (const s of servers) await s.stop();
-  });
-
-  /** The addresses of the servers holding `key`, asked of each server directly. */
-  async function holders(key: string): Promise<string[]> {
-    const found: string[] = [];
-    for (const [i, g] of direct.entries()) if ((await g.get(key)) !== null) found.push(servers[i]!.address);
-    return found;
-  }
-
-  for (const { distribution, weights } of CASES) {
-    const label = weights.some((w) => w !== 1) ? `${distribution}, weights ${weights.join('/')}` : distribution;
-    it(`${label}: libmemcached finds what memring stored, and memring what libmemcached stored`, async () => {
-      const specs = servers.map((s, i) => `${s.address}:${weights[i]}`);
-      const group = new Group(specs, { distribution });
-      try {
-        await group.flush();
-        const mine = KEYS.filter((_, i) => i % 2 === 0);
-        const theirs = KEYS.filter((_, i) => i % 2 === 1);
-        await Promise.all(mine.map((key) => group.set(key, `from memring: ${key}`)));
-
-        const found = libmemcached({
-          servers: specs,
-          distribution,
-          read: mine,
-          write: Object.fromEntries(theirs.map((key) => [key, `from libmemcached: ${key}`])),
-        });
-        assert.equal(found.size, mine.length, `libmemcached found ${found.size} of ${mine.length} keys memring stored`);
-        for (const key of mine) assert.equal(found.get(key), `from memring: ${key}`);
-
-        const items = await group.getMulti(theirs);
-        assert.equal(items.size, theirs.length, `memring found ${items.size} of ${theirs.length} keys libmemcached stored`);
-        for (const key of theirs) {
-          const item = items.get(key)!;
-          assert.equal(item.text, `from libmemcached: ${key}`);
-          assert.equal(item.flags, 0);
-        }
-
-        // Each key sits on exactly one server: the one memring names for it.
-        for (const key of KEYS) assert.deepEqual(await holders(key), [group.serverFor(key)], key);
-      } finally {
-        await group.close();
-      }
-    });
-  }
+// Three servers for both protocols: memcached answers both on one port.
+const servers: MemcachedServer[] = [];
+before(async () => {
+  for (let i = 0; i < 3; i++) servers.push(await MemcachedServer.start());
 });
+after(async () => {
+  for (const s of servers) await s.stop();
+});
+
+for (const protocol of PROTOCOLS) {
+  describe(`data shared with libmemcached (pylibmc), both ways, on real servers (${protocol})`, () => {
+    let direct: Group[];
+    before(() => {
+      direct = servers.map((s) => new Group([s.address], { protocol }));
+    });
+    after(async () => {
+      await Promise.all(direct.map((g) => g.close()));
+    });
+
+    /** The addresses of the servers holding `key`, asked of each server directly. */
+    async function holders(key: string): Promise<string[]> {
+      const found: string[] = [];
+      for (const [i, g] of direct.entries()) if ((await g.get(key)) !== null) found.push(servers[i]!.address);
+      return found;
+    }
+
+    for (const { distribution, weights } of CASES) {
+      const label = weights.some((w) => w !== 1) ? `${distribution}, weights ${weights.join('/')}` : distribution;
+      it(`${label}: libmemcached finds what memring stored, and memring what libmemcached stored`, async () => {
+        const specs = servers.map((s, i) => `${s.address}:${weights[i]}`);
+        const group = new Group(specs, { protocol, distribution });
+        try {
+          await group.flush();
+          const mine = KEYS.filter((_, i) => i % 2 === 0);
+          const theirs = KEYS.filter((_, i) => i % 2 === 1);
+          await Promise.all(mine.map((key) => group.set(key, `from memring: ${key}`)));
+
+          const found = libmemcached({
+            servers: specs,
+            distribution,
+            read: mine,
+            write: Object.fromEntries(theirs.map((key) => [key, `from libmemcached: ${key}`])),
+          });
+          assert.equal(found.size, mine.length, `libmemcached found ${found.size} of ${mine.length} keys memring stored`);
+          for (const key of mine) assert.equal(found.get(key), `from memring: ${key}`);
+
+          const items = await group.getMulti(theirs);
+          assert.equal(items.size, theirs.length, `memring found ${items.size} of ${theirs.length} keys libmemcached stored`);
+          for (const key of theirs) {
+            const item = items.get(key)!;
+            assert.equal(item.text, `from libmemcached: ${key}`);
+            assert.equal(item.flags, 0);
+          }
+
+          // Each key sits on exactly one server: the one memring names for it.
+          for (const key of KEYS) assert.deepEqual(await holders(key), [group.serverFor(key)], key);
+        } finally {
+          await group.close();
+        }
+      });
+    }
+  });
+}
