@@ -1,15 +1,29 @@
-// SASL PLAIN and TLS against real memcached (-S with a sasldb, -Z with
-// certificates made by openssl here).
+// Authentication and TLS against real memcached, over each protocol: binary
+// authenticates with SASL PLAIN (-S with a sasldb), meta with memcached's text
+// authentication (-Y with an authfile); TLS (-Z with certificates made by
+// openssl here) is the same for both.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { inspect } from 'node:util';
 import { CacheAPI, Group, MemcacheError, ServerEvent, parseGroupSpec } from '../lib/index.js';
+import type { Protocol } from '../lib/group-options.js';
 import { certificates } from './support/certificates.js';
-import { MemcachedServer } from './support/memcached.js';
+import { MemcachedServer, type MemcachedOptions } from './support/memcached.js';
+import { PROTOCOLS } from './support/protocols.js';
 
 const USER = 'cacheuser';
 const PASSWORD = 'pa55-Secret!word';
+
+/**
+ * How a server makes each protocol authenticate, the client's `sasl` option
+ * being the same for both: SASL PLAIN is binary only (memcached -S refuses
+ * text), and meta clients use the text protocol's authentication (-Y).
+ */
+const AUTH: Record<Protocol, { name: string; server: MemcachedOptions }> = {
+  binary: { name: 'SASL PLAIN, memcached -S', server: { sasl: { username: USER, password: PASSWORD } } },
+  meta: { name: 'text authentication, memcached -Y', server: { authFile: { username: USER, password: PASSWORD } } },
+};
 
 /** Everything an error could leak through: message, stack, causes, util.inspect. */
 function everythingSaid(error: unknown): string {
@@ -18,105 +32,108 @@ function everythingSaid(error: unknown): string {
   return text;
 }
 
-describe('SASL PLAIN', () => {
-  let server: MemcachedServer;
-  before(async () => {
-    server = await MemcachedServer.start({ sasl: { username: USER, password: PASSWORD } });
-  });
-  after(() => server.stop());
+for (const protocol of PROTOCOLS) {
+  describe(`authentication (${protocol}: ${AUTH[protocol].name})`, () => {
+    let server: MemcachedServer;
+    before(async () => {
+      server = await MemcachedServer.start(AUTH[protocol].server);
+    });
+    after(() => server.stop());
 
-  it('authenticates every connection before anything else; requests made meanwhile wait and go out', async () => {
-    const group = new Group([server.address], { protocol: 'binary', sasl: { username: USER, password: PASSWORD }, connections: 2 });
-    try {
-      const stored = await Promise.all(Array.from({ length: 200 }, (_, i) => group.set(`sasl:${i}`, `v${i}`)));
-      assert.ok(stored.every((ok) => ok));
-      const items = await group.getMulti(Array.from({ length: 200 }, (_, i) => `sasl:${i}`));
-      assert.equal(items.size, 200);
-      assert.equal(items.get('sasl:199')?.text, 'v199');
-    } finally {
-      await group.close();
-    }
-  });
-
-  it('without credentials the server refuses with MC_ERR_AUTH', async () => {
-    const group = new Group([server.address], { protocol: 'binary' });
-    try {
-      await assert.rejects(group.get('k'), { code: 'MC_ERR_AUTH' });
-    } finally {
-      await group.close();
-    }
-  });
-
-  it('a wrong password rejects pending and new operations with MC_ERR_AUTH, never says the password, and is not retried in a tight loop', async () => {
-    const wrong = 'not-the-Secret-42';
-    const group = new Group([server.address], { protocol: 'binary', sasl: { username: USER, password: wrong } });
-    const said: string[] = [];
-    for (const type of ['server-down', 'server-up', 'server-ejected', 'server-restored']) {
-      group.addEventListener(type, (e) => said.push(everythingSaid((e as ServerEvent).error) + inspect(e)));
-    }
-    const admin = new Group([server.address], { protocol: 'binary', sasl: { username: USER, password: PASSWORD } });
-    try {
-      const connectionsBefore = Number((await admin.stats()).get(server.address)!['total_connections']);
-      const pending = await Promise.allSettled([group.get('a'), group.set('b', 'v'), group.incr('c', 1)]);
-      for (const result of pending) {
-        assert.equal(result.status, 'rejected');
-        const error = (result as PromiseRejectedResult).reason as MemcacheError;
-        assert.equal(error.code, 'MC_ERR_AUTH');
-        assert.equal(error.status, 0x20);
-        assert.match(error.message, /authentication failed for user "cacheuser"/);
-        said.push(everythingSaid(error));
+    it('authenticates every connection before anything else; requests made meanwhile wait and go out', async () => {
+      const group = new Group([server.address], { protocol, sasl: { username: USER, password: PASSWORD }, connections: 2 });
+      try {
+        const stored = await Promise.all(Array.from({ length: 200 }, (_, i) => group.set(`sasl:${i}`, `v${i}`)));
+        assert.ok(stored.every((ok) => ok));
+        const items = await group.getMulti(Array.from({ length: 200 }, (_, i) => `sasl:${i}`));
+        assert.equal(items.size, 200);
+        assert.equal(items.get('sasl:199')?.text, 'v199');
+      } finally {
+        await group.close();
       }
-      const later = await group.get('d').catch((e: MemcacheError) => e);
-      assert.ok(later instanceof MemcacheError);
-      assert.equal(later.code, 'MC_ERR_AUTH');
-      said.push(everythingSaid(later));
-      await new Promise((r) => setTimeout(r, 1500));
-      const connectionsAfter = Number((await admin.stats()).get(server.address)!['total_connections']);
-      // Backoff: 1 + a few probes in 1.5 s (100, 200, 400, 800 ms...), not hundreds.
-      const attempts = connectionsAfter - connectionsBefore - 1;
-      // 3 to 5 expected; at least 1 (it retries at all, even when timers run late on a loaded machine), at most 10
-      // (a tight loop makes hundreds; a fixed 50-100 ms delay without doubling makes 15 or more).
-      assert.ok(attempts >= 1 && attempts <= 10, `${attempts} connection attempts in 1.5 s`);
-      for (const text of said) {
-        assert.ok(!text.includes(wrong), 'the wrong password leaked');
-        assert.ok(!text.includes(PASSWORD), 'the password leaked');
+    });
+
+    it('without credentials the server refuses with MC_ERR_AUTH', async () => {
+      const group = new Group([server.address], { protocol });
+      try {
+        await assert.rejects(group.get('k'), { code: 'MC_ERR_AUTH' });
+      } finally {
+        await group.close();
       }
-      assert.ok(said.length >= 5);
-    } finally {
-      await group.close();
-      await admin.close();
-    }
-  });
+    });
 
-  it('re-authenticates after the server restarts', async () => {
-    const own = await MemcachedServer.start({ sasl: { username: USER, password: PASSWORD } });
-    const group = new Group([own.address], { protocol: 'binary', sasl: { username: USER, password: PASSWORD } });
-    try {
-      await group.set('before', '1');
-      const up = once(group, 'server-up', { signal: AbortSignal.timeout(8000) });
-      await own.stop('SIGKILL');
-      await assert.rejects(group.get('before'));
-      await own.restart();
-      await up;
-      assert.equal(await group.set('after', '2'), true);
-      assert.equal((await group.get('after'))?.text, '2');
-    } finally {
-      await group.close();
-      await own.stop();
-    }
-  });
+    it('a wrong password rejects pending and new operations with MC_ERR_AUTH, never says the password, and is not retried in a tight loop', async () => {
+      const wrong = 'not-the-Secret-42';
+      const group = new Group([server.address], { protocol, sasl: { username: USER, password: wrong } });
+      const said: string[] = [];
+      for (const type of ['server-down', 'server-up', 'server-ejected', 'server-restored']) {
+        group.addEventListener(type, (e) => said.push(everythingSaid((e as ServerEvent).error) + inspect(e)));
+      }
+      const admin = new Group([server.address], { protocol, sasl: { username: USER, password: PASSWORD } });
+      try {
+        const connectionsBefore = Number((await admin.stats()).get(server.address)!['total_connections']);
+        const pending = await Promise.allSettled([group.get('a'), group.set('b', 'v'), group.incr('c', 1)]);
+        for (const result of pending) {
+          assert.equal(result.status, 'rejected');
+          const error = (result as PromiseRejectedResult).reason as MemcacheError;
+          assert.equal(error.code, 'MC_ERR_AUTH');
+          assert.equal(error.status, 0x20);
+          // Each protocol names its own mechanism; both name the user, never the password.
+          assert.match(error.message, protocol === 'binary' ? /SASL PLAIN authentication failed for user "cacheuser"/ : /text authentication as user "cacheuser" failed/);
+          said.push(everythingSaid(error));
+        }
+        const later = await group.get('d').catch((e: MemcacheError) => e);
+        assert.ok(later instanceof MemcacheError);
+        assert.equal(later.code, 'MC_ERR_AUTH');
+        said.push(everythingSaid(later));
+        await new Promise((r) => setTimeout(r, 1500));
+        const connectionsAfter = Number((await admin.stats()).get(server.address)!['total_connections']);
+        // Backoff: 1 + a few probes in 1.5 s (100, 200, 400, 800 ms...), not hundreds.
+        const attempts = connectionsAfter - connectionsBefore - 1;
+        // 3 to 5 expected; at least 1 (it retries at all, even when timers run late on a loaded machine), at most 10
+        // (a tight loop makes hundreds; a fixed 50-100 ms delay without doubling makes 15 or more).
+        assert.ok(attempts >= 1 && attempts <= 10, `${attempts} connection attempts in 1.5 s`);
+        for (const text of said) {
+          assert.ok(!text.includes(wrong), 'the wrong password leaked');
+          assert.ok(!text.includes(PASSWORD), 'the password leaked');
+        }
+        assert.ok(said.length >= 5);
+      } finally {
+        await group.close();
+        await admin.close();
+      }
+    });
 
-  it('refuses bad credentials in the options without echoing them', () => {
-    for (const sasl of [{ username: '', password: 'x' }, { username: 'u' }, { username: 'u', password: 'p\0w' }, 'user:pass']) {
-      assert.throws(() => new Group([server.address], { sasl: sasl as never }), (error: MemcacheError) => {
-        assert.equal(error.code, 'MC_ERR_BAD_CONFIG');
-        assert.ok(!error.message.includes('pass') || error.message.includes('password'));
-        assert.ok(!error.message.includes('p\0w'));
-        return true;
-      });
-    }
+    it('re-authenticates after the server restarts', async () => {
+      const own = await MemcachedServer.start(AUTH[protocol].server);
+      const group = new Group([own.address], { protocol, sasl: { username: USER, password: PASSWORD } });
+      try {
+        await group.set('before', '1');
+        const up = once(group, 'server-up', { signal: AbortSignal.timeout(8000) });
+        await own.stop('SIGKILL');
+        await assert.rejects(group.get('before'));
+        await own.restart();
+        await up;
+        assert.equal(await group.set('after', '2'), true);
+        assert.equal((await group.get('after'))?.text, '2');
+      } finally {
+        await group.close();
+        await own.stop();
+      }
+    });
+
+    it('refuses bad credentials in the options without echoing them', () => {
+      for (const sasl of [{ username: '', password: 'x' }, { username: 'u' }, { username: 'u', password: 'p\0w' }, 'user:pass']) {
+        assert.throws(() => new Group([server.address], { protocol, sasl: sasl as never }), (error: MemcacheError) => {
+          assert.equal(error.code, 'MC_ERR_BAD_CONFIG');
+          assert.ok(!error.message.includes('pass') || error.message.includes('password'));
+          assert.ok(!error.message.includes('p\0w'));
+          return true;
+        });
+      }
+    });
   });
-});
+}
 
 describe('TLS', () => {
   let server: MemcachedServer;
@@ -126,99 +143,106 @@ describe('TLS', () => {
   });
   after(() => server.stop());
 
-  it('works with the CA that signed the server certificate, by address and by name', async () => {
-    const { ca } = certificates();
-    for (const address of [server.address, `localhost:${server.port}`]) {
-      const group = new Group([address], { tls: { ca } });
-      try {
-        await group.set('tls:k', 'secret value');
-        assert.equal((await group.get('tls:k'))?.text, 'secret value');
-        assert.equal((await group.getMulti(['tls:k'])).size, 1);
-      } finally {
-        await group.close();
-      }
-    }
-  });
-
-  it('an unknown CA is MC_ERR_TLS, never a plaintext fallback', async () => {
-    for (const tls of [true, { ca: certificates().otherCa }] as const) {
-      const group = new Group([server.address], { tls });
-      try {
-        await assert.rejects(group.get('k'), (error: MemcacheError) => {
-          assert.equal(error.code, 'MC_ERR_TLS');
-          assert.match(error.message, /TLS handshake failed/);
-          assert.match(error.message, new RegExp(server.address));
-          return true;
-        });
-        await assert.rejects(group.get('k'), { code: 'MC_ERR_TLS' });
-      } finally {
-        await group.close();
-      }
-    }
-  });
-
-  it('a certificate for another name is MC_ERR_TLS', async () => {
-    const group = new Group([server.address], { tls: { ca: certificates().ca, servername: 'cache.example.org' } });
-    try {
-      await assert.rejects(group.get('k'), (error: MemcacheError) => {
-        assert.equal(error.code, 'MC_ERR_TLS');
-        assert.match(error.message, /cache\.example\.org/);
-        return true;
+  // One TLS server for both protocols: memcached answers both on one port.
+  for (const protocol of PROTOCOLS) {
+    describe(protocol, () => {
+      it('works with the CA that signed the server certificate, by address and by name', async () => {
+        const { ca } = certificates();
+        for (const address of [server.address, `localhost:${server.port}`]) {
+          const group = new Group([address], { protocol, tls: { ca } });
+          try {
+            await group.set('tls:k', 'secret value');
+            assert.equal((await group.get('tls:k'))?.text, 'secret value');
+            assert.equal((await group.getMulti(['tls:k'])).size, 1);
+          } finally {
+            await group.close();
+          }
+        }
       });
-    } finally {
-      await group.close();
-    }
-  });
 
-  it('rejectUnauthorized: false accepts any certificate (for tests only)', async () => {
-    const group = new Group([server.address], { tls: { rejectUnauthorized: false } });
-    try {
-      assert.equal(await group.set('k', 'v'), true);
-    } finally {
-      await group.close();
-    }
-  });
+      it('an unknown CA is MC_ERR_TLS, never a plaintext fallback', async () => {
+        for (const tls of [true, { ca: certificates().otherCa }] as const) {
+          const group = new Group([server.address], { protocol, tls });
+          try {
+            await assert.rejects(group.get('k'), (error: MemcacheError) => {
+              assert.equal(error.code, 'MC_ERR_TLS');
+              assert.match(error.message, /TLS handshake failed/);
+              assert.match(error.message, new RegExp(server.address));
+              return true;
+            });
+            await assert.rejects(group.get('k'), { code: 'MC_ERR_TLS' });
+          } finally {
+            await group.close();
+          }
+        }
+      });
 
-  it('a TLS client to a plaintext server fails with MC_ERR_TLS; a plaintext client to a TLS server fails', async () => {
-    const plain = await MemcachedServer.start();
-    const group = new Group([plain.address], { tls: { ca: certificates().ca } });
-    const noTls = new Group([server.address], { timeout: 500 });
-    try {
-      await assert.rejects(group.get('k'), { code: 'MC_ERR_TLS' });
-      await assert.rejects(noTls.get('k'), (error: MemcacheError) =>
-        ['MC_ERR_CONN_CLOSED', 'MC_ERR_PROTOCOL', 'MC_ERR_TIMEOUT'].includes(error.code),
-      );
-    } finally {
-      await group.close();
-      await noTls.close();
-      await plain.stop();
-    }
-  });
-});
+      it('a certificate for another name is MC_ERR_TLS', async () => {
+        const group = new Group([server.address], { protocol, tls: { ca: certificates().ca, servername: 'cache.example.org' } });
+        try {
+          await assert.rejects(group.get('k'), (error: MemcacheError) => {
+            assert.equal(error.code, 'MC_ERR_TLS');
+            assert.match(error.message, /cache\.example\.org/);
+            return true;
+          });
+        } finally {
+          await group.close();
+        }
+      });
 
-describe('TLS and SASL together', () => {
-  it('authenticates over an encrypted connection, and refuses a wrong password there too', async () => {
-    const certs = certificates();
-    const server = await MemcachedServer.start({
-      tls: { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile },
-      sasl: { username: USER, password: PASSWORD },
+      it('rejectUnauthorized: false accepts any certificate (for tests only)', async () => {
+        const group = new Group([server.address], { protocol, tls: { rejectUnauthorized: false } });
+        try {
+          assert.equal(await group.set('k', 'v'), true);
+        } finally {
+          await group.close();
+        }
+      });
+
+      it('a TLS client to a plaintext server fails with MC_ERR_TLS; a plaintext client to a TLS server fails', async () => {
+        const plain = await MemcachedServer.start();
+        const group = new Group([plain.address], { protocol, tls: { ca: certificates().ca } });
+        const noTls = new Group([server.address], { protocol, timeout: 500 });
+        try {
+          await assert.rejects(group.get('k'), { code: 'MC_ERR_TLS' });
+          await assert.rejects(noTls.get('k'), (error: MemcacheError) =>
+            ['MC_ERR_CONN_CLOSED', 'MC_ERR_PROTOCOL', 'MC_ERR_TIMEOUT'].includes(error.code),
+          );
+        } finally {
+          await group.close();
+          await noTls.close();
+          await plain.stop();
+        }
+      });
     });
-    const group = new Group([server.address], { protocol: 'binary', tls: { ca: certs.ca }, sasl: { username: USER, password: PASSWORD } });
-    const wrong = new Group([server.address], { protocol: 'binary', tls: { ca: certs.ca }, sasl: { username: USER, password: 'nope-nope' } });
-    try {
-      assert.equal(await group.set('both', 'yes'), true);
-      assert.equal((await group.get('both'))?.text, 'yes');
-      const error = await wrong.get('both').catch((e: MemcacheError) => e);
-      assert.ok(error instanceof MemcacheError);
-      assert.equal(error.code, 'MC_ERR_AUTH');
-      assert.ok(!everythingSaid(error).includes('nope-nope'));
-    } finally {
-      await group.close();
-      await wrong.close();
-      await server.stop();
-    }
-  });
+  }
 });
+
+for (const protocol of PROTOCOLS) {
+  describe(`TLS and authentication together (${protocol})`, () => {
+    it('authenticates over an encrypted connection, and refuses a wrong password there too', async () => {
+      const certs = certificates();
+      const server = await MemcachedServer.start({
+        tls: { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile },
+        ...AUTH[protocol].server,
+      });
+      const group = new Group([server.address], { protocol, tls: { ca: certs.ca }, sasl: { username: USER, password: PASSWORD } });
+      const wrong = new Group([server.address], { protocol, tls: { ca: certs.ca }, sasl: { username: USER, password: 'nope-nope' } });
+      try {
+        assert.equal(await group.set('both', 'yes'), true);
+        assert.equal((await group.get('both'))?.text, 'yes');
+        const error = await wrong.get('both').catch((e: MemcacheError) => e);
+        assert.ok(error instanceof MemcacheError);
+        assert.equal(error.code, 'MC_ERR_AUTH');
+        assert.ok(!everythingSaid(error).includes('nope-nope'));
+      } finally {
+        await group.close();
+        await wrong.close();
+        await server.stop();
+      }
+    });
+  });
+}
 
 describe('per group, in CacheAPI specs and cachedb URLs', () => {
   it('memcacheds: means TLS; user:password@ means SASL; the storage id stays memcached:<group>', () => {
@@ -231,34 +255,36 @@ describe('per group, in CacheAPI specs and cachedb URLs', () => {
     assert.equal(parseGroupSpec('private = 10.1.1.1').tls, false);
   });
 
-  it('one private plain group beside a public authenticated, encrypted one', async () => {
-    const certs = certificates();
-    const plain = await MemcachedServer.start();
-    const secured = await MemcachedServer.start({
-      tls: { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile },
-      sasl: { username: USER, password: PASSWORD },
+  for (const protocol of PROTOCOLS) {
+    it(`one private plain group beside a public authenticated, encrypted one (${protocol})`, async () => {
+      const certs = certificates();
+      const plain = await MemcachedServer.start();
+      const secured = await MemcachedServer.start({
+        tls: { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile },
+        ...AUTH[protocol].server,
+      });
+      const password = encodeURIComponent(PASSWORD);
+      const cache = new CacheAPI(
+        [`private = ${plain.address}`, `memcacheds:public://${USER}:${password}@${secured.address}/`],
+        { protocol, tls: { ca: certs.ca } },
+      );
+      const wrong = new CacheAPI([`memcacheds:public://${USER}:wrong-pass-123@${secured.address}/`], { protocol, tls: { ca: certs.ca } });
+      try {
+        await cache.store('memcached_private', 'where', 'inside');
+        await cache.store('memcached:public', 'where', 'outside');
+        assert.equal(await cache.fetch('memcached_private', 'where'), 'inside');
+        assert.equal(await cache.fetch('memcached:public', 'where'), 'outside');
+        assert.equal(await cache.add('memcached:public', 'n', 5), 5);
+        const error = await wrong.fetch('memcached:public', 'where').catch((e: MemcacheError) => e);
+        assert.ok(error instanceof MemcacheError);
+        assert.equal(error.code, 'MC_ERR_AUTH');
+        assert.ok(!everythingSaid(error).includes('wrong-pass-123'));
+      } finally {
+        await cache.close();
+        await wrong.close();
+        await plain.stop();
+        await secured.stop();
+      }
     });
-    const password = encodeURIComponent(PASSWORD);
-    const cache = new CacheAPI(
-      [`private = ${plain.address}`, `memcacheds:public://${USER}:${password}@${secured.address}/`],
-      { protocol: 'binary', tls: { ca: certs.ca } },
-    );
-    const wrong = new CacheAPI([`memcacheds:public://${USER}:wrong-pass-123@${secured.address}/`], { protocol: 'binary', tls: { ca: certs.ca } });
-    try {
-      await cache.store('memcached_private', 'where', 'inside');
-      await cache.store('memcached:public', 'where', 'outside');
-      assert.equal(await cache.fetch('memcached_private', 'where'), 'inside');
-      assert.equal(await cache.fetch('memcached:public', 'where'), 'outside');
-      assert.equal(await cache.add('memcached:public', 'n', 5), 5);
-      const error = await wrong.fetch('memcached:public', 'where').catch((e: MemcacheError) => e);
-      assert.ok(error instanceof MemcacheError);
-      assert.equal(error.code, 'MC_ERR_AUTH');
-      assert.ok(!everythingSaid(error).includes('wrong-pass-123'));
-    } finally {
-      await cache.close();
-      await wrong.close();
-      await plain.stop();
-      await secured.stop();
-    }
-  });
+  }
 });
