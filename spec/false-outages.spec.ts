@@ -4,7 +4,8 @@
 // as libmemcached counts it: every failed operation.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Group, MemcacheError, type ServerEvent } from '../lib/index.js';
+import { Group, MemcacheError, type ServerEvent, type TransportFactory } from '../lib/index.js';
+import { nodeTransport } from '../lib/net/node-transport.js';
 import { requestFrames, responseFrame, startFakeServer } from './support/fake-server.js';
 import { freePort, MemcachedServer } from './support/memcached.js';
 import { PROTOCOLS } from './support/protocols.js';
@@ -104,18 +105,24 @@ describe('a server that closes the socket right after a reply', () => {
   for (const protocol of PROTOCOLS) {
     it(`sends a read written just before memcached died once more; the write fails with MC_ERR_CONN_CLOSED (${protocol})`, async () => {
       const server = await MemcachedServer.start();
-      const group = new Group([server.address], { protocol });
+      let connections = 0;
+      const counted: TransportFactory = (options, events) => (connections++, nodeTransport(options, events));
+      // No probe within the test: every connection is one the operations asked for.
+      const group = new Group([server.address], { protocol, transport: counted, retryDelay: 60_000, maxRetryDelay: 60_000 });
       try {
         await group.set('k', 'v');
         await server.pause();
         const write = group.set('k', 'v2');
-        const read = group.get('k');
+        const read = group.get('k').then(() => null, (e: MemcacheError) => e);
         await new Promise((resolve) => setTimeout(resolve, 50));
         // Killed while stopped, so it answers neither (stop() would let it run first).
         server.signal('SIGKILL');
         await assert.rejects(write, { code: 'MC_ERR_CONN_CLOSED' });
-        // The read went out once more, on a fresh connection the dead server refused.
-        await assert.rejects(read, { code: 'MC_ERR_CONNECT' });
+        const error = await read;
+        // The read went out once more, on one fresh connection: refused by the dead server, or (on a loaded
+        // machine) accepted by its listener in the moment before the kernel closed it, then reset.
+        assert.equal(connections, 2);
+        assert.ok(error !== null && ['MC_ERR_CONNECT', 'MC_ERR_CONN_CLOSED'].includes(error.code), String(error));
       } finally {
         await group.close();
         await server.stop();
