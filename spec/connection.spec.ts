@@ -47,8 +47,10 @@ async function settleTime<T>(start: () => Promise<T>): Promise<{ ms: number; err
 describe('replies split anywhere by the network', () => {
   it('decodes replies written one byte at a time', async () => {
     const fake = await startFakeServer((socket, chunk) => {
+      // One byte per millisecond, replies one after another (the handshake's Noop reply first).
+      let at = 0;
       answer(socket, chunk, (reply) => {
-        for (let i = 0; i < reply.length; i++) setTimeout(() => socket.write(reply.subarray(i, i + 1)), i);
+        for (let i = 0; i < reply.length; i++) setTimeout(() => socket.write(reply.subarray(i, i + 1)), at++);
         return Buffer.alloc(0);
       });
     });

@@ -12,6 +12,7 @@ import { PROTOCOLS } from './support/protocols.js';
 
 const GET = 0x00;
 const KEY_NOT_FOUND = 0x0001;
+const NOOP = 0x0a;
 
 function serverEvents(group: Group): string[] {
   const seen: string[] = [];
@@ -31,10 +32,14 @@ const afterFlush = (): Promise<void> => new Promise((resolve) => setImmediate(re
 
 describe('a server that closes the socket right after a reply', () => {
   it('loses no operation issued after the reply: 200 gets in a row all succeed, and no server-down', async () => {
-    // Answers the first request on each connection, then closes it (as an idle timeout or a proxy may).
+    // Answers the first request on each connection (after the binary handshake's Noop), then closes it,
+    // as an idle timeout or a proxy may.
     const fake = await startFakeServer((socket, chunk) => {
-      const [first] = requestFrames(chunk);
-      if (first !== undefined) socket.end(responseFrame({ opcode: first.opcode, opaque: first.opaque, status: KEY_NOT_FOUND }));
+      for (const frame of requestFrames(chunk)) {
+        const reply = responseFrame({ opcode: frame.opcode, opaque: frame.opaque, status: frame.opcode === NOOP ? 0 : KEY_NOT_FOUND });
+        if (frame.opcode === NOOP) socket.write(reply);
+        else return void socket.end(reply);
+      }
     });
     const group = new Group([fake.address], { protocol: 'binary', timeout: 2000 });
     const events = serverEvents(group);
@@ -72,12 +77,19 @@ describe('a server that closes the socket right after a reply', () => {
   }
 
   it('sends a read that was sent and never answered once more, then fails it with MC_ERR_CONN_CLOSED', async () => {
-    const fake = await startFakeServer((socket) => socket.destroy());
+    // Answers the handshake's Noop, and closes the connection on anything else.
+    const fake = await startFakeServer((socket, chunk) => {
+      for (const frame of requestFrames(chunk)) {
+        if (frame.opcode !== NOOP) return void socket.destroy();
+        socket.write(responseFrame({ opcode: NOOP, opaque: frame.opaque }));
+      }
+    });
     const group = new Group([fake.address], { protocol: 'binary', timeout: 2000 });
     try {
       await assert.rejects(group.get('k'), (error: MemcacheError) => error.code === 'MC_ERR_CONN_CLOSED');
       assert.equal(fake.connections, 2);
-      assert.deepEqual(fake.received.map((bytes) => requestFrames(bytes).map((f) => f.key)), [['k'], ['k']]);
+      const gets = fake.received.map((bytes) => requestFrames(bytes).filter((f) => f.opcode === GET).map((f) => f.key));
+      assert.deepEqual(gets, [['k'], ['k']]);
     } finally {
       await group.close();
       await fake.close();

@@ -60,6 +60,25 @@ describe('meta and binary share one server and its items', () => {
 });
 
 describe('the wrong protocol is named at once', () => {
+  it('a binary group against memcached -B ascii (text only) says the server speaks the text protocol, within a round trip', async () => {
+    const ascii = await MemcachedServer.start({ args: ['-B', 'ascii'] });
+    // With and without credentials: the SASL frame holds no newline, the handshake's Noop does.
+    const plain = new Group([ascii.address], { protocol: 'binary', timeout: 5000 });
+    const sasl = new Group([ascii.address], { protocol: 'binary', timeout: 5000, sasl: { username: 'u', password: 'p' } });
+    try {
+      for (const group of [plain, sasl]) {
+        const { error, ms } = await failure(() => group.get('some-key'));
+        assert.equal(error.code, 'MC_ERR_PROTOCOL', error.message);
+        assert.match(error.message, /speaks the text protocol/);
+        assert.match(error.message, /protocol: 'meta'/);
+        assert.ok(ms < 1000, `named after ${ms} ms, not after the 5000 ms timeout`);
+      }
+    } finally {
+      await Promise.all([plain.close(), sasl.close()]);
+      await ascii.stop();
+    }
+  });
+
   it('a meta group against a server without meta (answers ERROR, as memcached before 1.6 does) says so and what to choose', async () => {
     // memcached 1.4/1.5 and twemproxy answer a command they do not know with ERROR.
     const old = await startFakeServer((socket, chunk) => {

@@ -43,11 +43,21 @@ export function opcodeOf(command: Command): number {
 
 export const binaryCodec: CodecFactory = (options: CodecOptions, target: ReplyTarget): Codec => new BinaryCodec(options, target);
 
-const NO_BYTES: readonly Uint8Array[] = [];
+/**
+ * The handshake's Noop (opaque 0), the same 24 bytes for every connection
+ * (never written over). Its opcode is the byte '\n': a server that speaks
+ * only text reads the line it ends at once and answers ERROR, instead of
+ * waiting for a newline that a binary request may never hold.
+ */
+const NOOP_FRAME = new Uint8Array(24);
+NOOP_FRAME[0] = 0x80;
+NOOP_FRAME[1] = Opcode.Noop;
+const CHECK: readonly Uint8Array[] = [NOOP_FRAME];
 
 // Handshake steps: what the next reply must be before commands' replies.
 const NONE = 0;
 const AUTH = 1;
+const CHECKING = 2;
 
 class BinaryCodec implements Codec, FrameHandler {
   private readonly writer: RequestWriter;
@@ -102,17 +112,23 @@ class BinaryCodec implements Codec, FrameHandler {
     this.writer.requeue(chunks);
   }
 
-  /** SASL PLAIN when credentials are set: memcached -S closes a connection that sends anything else first. */
+  /**
+   * SASL PLAIN first when credentials are set (memcached -S closes a
+   * connection that sends anything else first), then the Noop that makes a
+   * text-only server answer at once (see NOOP_FRAME): a binary group pointed
+   * at one is told so within a round trip, not after `timeout`. Commands
+   * follow the Noop without waiting for it; they wait for authentication.
+   */
   handshake(): readonly Uint8Array[] {
     this.decoder.reset();
     this.fresh = true;
     const sasl = this.options.sasl;
     if (sasl === undefined) {
-      this.step = NONE;
-      return NO_BYTES;
+      this.step = CHECKING;
+      return CHECK;
     }
     this.step = AUTH;
-    return [(this.authRequest ??= authFrame(sasl))];
+    return [(this.authRequest ??= authFrame(sasl)), NOOP_FRAME];
   }
 
   read(chunk: Uint8Array): void {
@@ -143,6 +159,19 @@ class BinaryCodec implements Codec, FrameHandler {
   }
 
   private onHandshakeReply(frame: ResponseDecoder): void {
+    if (this.step === CHECKING) {
+      if (frame.opcode !== Opcode.Noop) {
+        throw new MemcacheError(ErrorCode.PROTOCOL, `${opcodeName(frame.opcode)} reply #0 where the handshake's Noop reply belongs`);
+      }
+      this.step = NONE;
+      // A server that wants SASL says so to the Noop (and closes); any other answer is the server's business.
+      if (frame.status === Status.AuthError) {
+        throw new MemcacheError(ErrorCode.AUTH, 'the server requires SASL authentication (memcached -S): set the sasl option', {
+          status: frame.status,
+        });
+      }
+      return;
+    }
     if (frame.opcode !== Opcode.SaslAuth) {
       throw new MemcacheError(ErrorCode.PROTOCOL, `${opcodeName(frame.opcode)} reply while authenticating`);
     }
@@ -157,7 +186,7 @@ class BinaryCodec implements Codec, FrameHandler {
         { status: frame.status },
       );
     }
-    this.step = NONE;
+    this.step = CHECKING;
     this.target.ready();
   }
 }

@@ -112,12 +112,12 @@ describe('memring bench: the table', () => {
     assert.ok(!r.stdout.includes('\r') && !r.stdout.includes('\x1b'), 'no progress line when stdout is not a terminal');
     const lines = r.stdout.split('\n');
     assert.match(lines[0]!, /^memring bench, 2 servers: /);
-    assert.match(lines[1]!, /^64 in flight, 100-byte values, 10,000 keys, get:set 9:1, ketama, 2,000 ops$/);
+    assert.match(lines[1]!, /^64 in flight, 100-byte values, 10,000 keys, get:set 9:1, ketama, meta protocol, 2,000 ops$/);
     assert.match(r.stdout, /\n +ops +ops\/s +p50 ms +p90 ms +p99 ms +p99\.9 ms +max ms +errors\n/);
     assert.match(r.stdout, /\nall +2,000 +[\d,]+ +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d{3} +0\n/);
     assert.match(r.stdout, new RegExp(`\\n${one.address.replace(/\./g, '\\.')} +[\\d,]+ +[\\d,]+ `));
     assert.match(r.stdout, /\nerrors: none\n/);
-    assert.match(r.stdout, /\nraw sockets, prebuilt GET frames, 64 in flight: [\d,]+ ops\/s; memring [\d,]+ ops\/s = \d+\.\d% of it\n/);
+    assert.match(r.stdout, /\nraw sockets, prebuilt mg requests, 64 in flight: [\d,]+ ops\/s; memring [\d,]+ ops\/s = \d+\.\d% of it\n/);
   });
 });
 

@@ -74,8 +74,9 @@ describe('Workers transport: failures', () => {
       await new Promise((r) => setTimeout(r, 50));
       server.signal('SIGKILL');
       await assert.rejects(write, { code: 'MC_ERR_CONN_CLOSED' });
-      // The read was sent once more, on a fresh connection the dead server refused.
-      await assert.rejects(read, { code: 'MC_ERR_CONNECT' });
+      // The read was sent once more, on a fresh connection the dying server refused (or, on a loaded
+      // machine, still accepted and then reset).
+      await assert.rejects(read, (error: MemcacheError) => error.code === 'MC_ERR_CONNECT' || error.code === 'MC_ERR_CONN_CLOSED');
       await server.restart();
       const deadline = Date.now() + 3000;
       for (;;) {
