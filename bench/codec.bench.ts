@@ -5,9 +5,9 @@
 import { createRequire } from 'node:module';
 
 import { consume, measure, report, type Measurement } from './harness.js';
-import { ResponseDecoder, type FrameHandler } from '../lib/protocol/decoder.js';
-import { Opcode } from '../lib/protocol/opcodes.js';
-import { RequestWriter } from '../lib/protocol/writer.js';
+import { ResponseDecoder, type FrameHandler } from '../lib/protocol/binary/decoder.js';
+import { Opcode } from '../lib/protocol/binary/opcodes.js';
+import { RequestWriter } from '../lib/protocol/binary/writer.js';
 import { MetaReader, type ReplyHandler } from '../lib/protocol/meta/reader.js';
 import { MetaWriter, StoreMode } from '../lib/protocol/meta/writer.js';
 

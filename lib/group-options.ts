@@ -2,7 +2,7 @@ import { ErrorCode, MemcacheError } from './errors.js';
 import type { Distribution } from './hash/ring.js';
 import type { SaslCredentials } from './net/connection.js';
 import { defaultTransport } from '#transport';
-import { binaryCodec } from './protocol/binary-codec.js';
+import { binaryCodec } from './protocol/binary/codec.js';
 import type { CodecFactory } from './protocol/codec.js';
 import { metaCodec } from './protocol/meta/codec.js';
 import type { PoolOptions } from './net/pool.js';

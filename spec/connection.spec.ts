@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { Group, MemcacheError, type Transport, type TransportEvents } from '../lib/index.js';
-import { Opcode } from '../lib/protocol/opcodes.js';
+import { Opcode } from '../lib/protocol/binary/opcodes.js';
 import { Status } from '../lib/protocol/status.js';
 import { freePort, MemcachedServer } from './support/memcached.js';
 import { requestFrames, responseFrame, startFakeServer, type FakeServer } from './support/fake-server.js';

@@ -3,14 +3,14 @@
  * numbered per connection), reply frames settle the command at the head of
  * the connection's FIFO, matched by opaque and opcode.
  */
-import { Command, Verb } from '../command.js';
-import { ErrorCode, MemcacheError } from '../errors.js';
-import { Item } from '../item.js';
-import type { SaslCredentials } from '../net/connection.js';
-import type { Codec, CodecFactory, CodecOptions, ReplyTarget } from './codec.js';
+import { Command, Verb } from '../../command.js';
+import { ErrorCode, MemcacheError } from '../../errors.js';
+import { Item } from '../../item.js';
+import type { SaslCredentials } from '../../net/connection.js';
+import type { Codec, CodecFactory, CodecOptions, ReplyTarget } from '../codec.js';
 import { ResponseDecoder, type FrameHandler } from './decoder.js';
 import { Opcode, RESPONSE_MAGIC, opcodeName } from './opcodes.js';
-import { Status, describeStatus } from './status.js';
+import { Status, describeStatus } from '../status.js';
 import { RequestWriter } from './writer.js';
 
 /** Expiration that tells Increment/Decrement not to create a missing key. */

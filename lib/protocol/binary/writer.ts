@@ -1,4 +1,4 @@
-import { BlockWriter, OUT_OF_LINE_VALUE, encodeStringInto, inlineRoom, outOfLineCopy, valueTooLarge } from './block-writer.js';
+import { BlockWriter, OUT_OF_LINE_VALUE, encodeStringInto, inlineRoom, outOfLineCopy, valueTooLarge } from '../block-writer.js';
 import { HEADER_LENGTH, Opcode, REQUEST_MAGIC } from './opcodes.js';
 
 /** Values at least this long are sent as their own chunk (a copy taken at the call) instead of being written into the frame. */

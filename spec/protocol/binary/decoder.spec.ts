@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ErrorCode, MemcacheError } from '../../lib/errors.js';
-import { ResponseDecoder, type FrameHandler } from '../../lib/protocol/decoder.js';
-import { Opcode } from '../../lib/protocol/opcodes.js';
-import { Status } from '../../lib/protocol/status.js';
-import { concat, flagsOf, hex, reply, u64, utf8 } from '../support/frames.js';
-import { throwsCode } from '../support/throws.js';
+import { ErrorCode, MemcacheError } from '../../../lib/errors.js';
+import { ResponseDecoder, type FrameHandler } from '../../../lib/protocol/binary/decoder.js';
+import { Opcode } from '../../../lib/protocol/binary/opcodes.js';
+import { Status } from '../../../lib/protocol/status.js';
+import { concat, flagsOf, hex, reply, u64, utf8 } from '../../support/frames.js';
+import { throwsCode } from '../../support/throws.js';
 
 // ---- helpers -----------------------------------------------------------------
 

@@ -1,6 +1,6 @@
-import { ErrorCode, MemcacheError } from '../errors.js';
+import { ErrorCode, MemcacheError } from '../../errors.js';
 import { HEADER_LENGTH, RESPONSE_MAGIC } from './opcodes.js';
-import { ValueSlab } from './value-slab.js';
+import { ValueSlab } from '../value-slab.js';
 
 const utf8 = new TextDecoder();
 const TWO_32 = 4294967296;

@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ErrorCode, MemcacheError } from '../../lib/errors.js';
-import { Opcode } from '../../lib/protocol/opcodes.js';
-import { OUT_OF_LINE_VALUE, RequestWriter } from '../../lib/protocol/writer.js';
-import { concat, hex, request, utf8, type FrameFields } from '../support/frames.js';
-import { throwsCode } from '../support/throws.js';
+import { ErrorCode, MemcacheError } from '../../../lib/errors.js';
+import { Opcode } from '../../../lib/protocol/binary/opcodes.js';
+import { OUT_OF_LINE_VALUE, RequestWriter } from '../../../lib/protocol/binary/writer.js';
+import { concat, hex, request, utf8, type FrameFields } from '../../support/frames.js';
+import { throwsCode } from '../../support/throws.js';
 
 // ---- helpers -----------------------------------------------------------------
 

@@ -1,15 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ErrorCode, MemcacheError } from '../../lib/errors.js';
-import { Item } from '../../lib/item.js';
-import { ResponseDecoder } from '../../lib/protocol/decoder.js';
-import { Opcode, opcodeName } from '../../lib/protocol/opcodes.js';
-import { Command, Verb, promiseOf } from '../../lib/command.js';
-import { applyReply, encodeCommand as encodeOperation } from '../../lib/protocol/binary-codec.js';
-import { Status, describeStatus } from '../../lib/protocol/status.js';
-import { RequestWriter } from '../../lib/protocol/writer.js';
-import { concat, flagsOf, reply, u64, utf8, type FrameFields } from '../support/frames.js';
+import { ErrorCode, MemcacheError } from '../../../lib/errors.js';
+import { Item } from '../../../lib/item.js';
+import { ResponseDecoder } from '../../../lib/protocol/binary/decoder.js';
+import { Opcode, opcodeName } from '../../../lib/protocol/binary/opcodes.js';
+import { Command, Verb, promiseOf } from '../../../lib/command.js';
+import { applyReply, encodeCommand as encodeOperation } from '../../../lib/protocol/binary/codec.js';
+import { Status, describeStatus } from '../../../lib/protocol/status.js';
+import { RequestWriter } from '../../../lib/protocol/binary/writer.js';
+import { concat, flagsOf, reply, u64, utf8, type FrameFields } from '../../support/frames.js';
 
 // ---- helpers -----------------------------------------------------------------
 
