@@ -1,4 +1,6 @@
 import { ErrorCode, MemcacheError } from './errors.js';
+import { checkKey } from './key.js';
+import { checkValue } from './validate.js';
 import { unwatchSignal, watchSignal } from './signal-watch.js';
 
 /** What a command asks of the server, whatever the wire format. */
@@ -156,6 +158,24 @@ export function isRepeatable(command: Command): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * What is wrong with a command's key or value, or null: for the paths that
+ * fail a command without encoding it (a closed group, a fired signal, a
+ * server down or full), so bad input still gets its own code. A command
+ * that is encoded is checked by its codec as it writes.
+ */
+export function commandError(command: Command, maxValueSize: number): MemcacheError | null {
+  const verb = command.verb;
+  if (verb === Verb.GetMulti || verb >= Verb.Flush) return null;
+  try {
+    checkKey(command.key);
+    if (verb >= Verb.Set && verb <= Verb.Prepend) checkValue(command.value, maxValueSize);
+  } catch (error) {
+    return error as MemcacheError;
+  }
+  return null;
 }
 
 let capturing: Command | null = null;

@@ -4,10 +4,10 @@ import type { ServerInput } from './hash/server.js';
 import type { Item } from './item.js';
 import { resolveOptions, type GroupOptions } from './group-options.js';
 import { Pool, type PoolObserver } from './net/pool.js';
-import { Command, Verb, promiseOf } from './command.js';
+import { Command, Verb, commandError, promiseOf } from './command.js';
 import { checkKey } from './key.js';
 import { ServerEvent } from './server-event.js';
-import { abortSignal, casToken, checkValue, optionsObject, uint32, uint64 } from './validate.js';
+import { abortSignal, casToken, optionsObject, uint32, uint64 } from './validate.js';
 
 export type { GroupOptions } from './group-options.js';
 export { ServerEvent, type ServerEventType } from './server-event.js';
@@ -284,24 +284,23 @@ export class Group extends EventTarget {
   }
 
   /**
-   * The one check of a call, made before anything is routed: key, value, the
-   * call's positional operand (by kind: expiration, delta, delay, CAS token,
-   * stats group, multi-get keys) and options, each refused with its own code,
-   * so that a programming error never shows up as an outage. Fills `op`;
-   * returns the signal to watch.
+   * The check of a call's operand (by verb: expiration, delta, delay, CAS
+   * token, stats group, multi-get keys) and options, each refused with its
+   * own code. Fills `op`; returns the signal to watch. The key and value are
+   * checked where they are needed: by the codec as it writes them (once, on
+   * the hot path), before a key is hashed onto the ring, and before any
+   * failure that does not send (closed, aborted, down, queue full: see
+   * checkCommand), so a programming error never shows up as an outage.
    */
   private check(op: Command, operand: unknown, options: unknown): AbortSignal | undefined {
     optionsObject(options, 'options');
     const given = options as AnyOptions | undefined;
     switch (op.verb) {
       case Verb.Get:
-        checkKey(op.key);
         break;
       case Verb.Set:
       case Verb.Add:
       case Verb.Replace:
-        checkKey(op.key);
-        checkValue(op.value, this.maxValueSize);
         // A positional CAS token (cas()) wins over options.cas.
         if (operand !== NOT_GIVEN) setCas(op, operand);
         if (given !== undefined) {
@@ -313,18 +312,14 @@ export class Group extends EventTarget {
       case Verb.Append:
       case Verb.Prepend:
       case Verb.Delete:
-        checkKey(op.key);
-        if (op.verb !== Verb.Delete) checkValue(op.value, this.maxValueSize);
         if (given?.cas !== undefined) setCas(op, given.cas);
         break;
       case Verb.Touch:
       case Verb.GetAndTouch:
-        checkKey(op.key);
         op.expires = uint32(operand, 'expires');
         break;
       case Verb.Increment:
       case Verb.Decrement:
-        checkKey(op.key);
         op.delta = uint64(operand, 'delta');
         if (given?.initial !== undefined) {
           op.create = true;
@@ -361,8 +356,15 @@ export class Group extends EventTarget {
       op.fail(error as Error);
       return promise;
     }
-    if (this.closed) op.fail(clientClosed());
-    else if (op.watch(signal)) this.route(op);
+    if (this.closed || signal?.aborted === true) {
+      // A failure that sends nothing still reports bad input as such.
+      const bad = commandError(op, this.maxValueSize);
+      if (bad !== null) op.fail(bad);
+      else if (this.closed) op.fail(clientClosed());
+      else op.watch(signal);
+      return promise;
+    }
+    if (op.watch(signal)) this.route(op);
     return promise;
   }
 
@@ -371,6 +373,9 @@ export class Group extends EventTarget {
     let pool: Pool;
     if (this.pools.length === 1) pool = this.pools[0]!;
     else {
+      // The key is hashed here, before any codec sees it.
+      const bad = commandError(op, this.maxValueSize);
+      if (bad !== null) return op.fail(bad);
       const index = this.ring.pick(op.key);
       if (index < 0) {
         op.fail(new MemcacheError(ErrorCode.NO_SERVERS, 'every server of the group is ejected'));

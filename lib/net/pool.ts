@@ -1,5 +1,5 @@
 import { ErrorCode, MemcacheError } from '../errors.js';
-import { Command, type CommandHolder, Verb, promiseOf } from '../command.js';
+import { Command, type CommandHolder, Verb, commandError, promiseOf } from '../command.js';
 import { Connection, type ConnectionObserver, type ConnectionOptions } from './connection.js';
 
 export interface PoolOptions extends Omit<ConnectionOptions, 'observer'> {
@@ -87,6 +87,9 @@ export class Pool implements ConnectionObserver, CommandHolder {
 
   send(op: Command): void {
     if (this.down) {
+      // Bad input is reported as such, not as the outage (and is no failure of the server's).
+      const bad = commandError(op, this.options.maxValueSize);
+      if (bad !== null) return op.fail(bad);
       const error = this.downError();
       this.failures++;
       op.fail(error);
@@ -103,6 +106,7 @@ export class Pool implements ConnectionObserver, CommandHolder {
     }
     if (this.waiting >= this.options.maxQueueSize) {
       op.fail(
+        commandError(op, this.options.maxValueSize) ??
         new MemcacheError(ErrorCode.QUEUE_FULL, `${this.waiting} operations already wait on this server (maxQueueSize)`, {
           server: this.address,
         }),
@@ -113,6 +117,7 @@ export class Pool implements ConnectionObserver, CommandHolder {
     // One request always fits an empty queue, whatever its size.
     if (bytes > 0 && bytes + size > this.options.maxQueueBytes) {
       op.fail(
+        commandError(op, this.options.maxValueSize) ??
         new MemcacheError(
           ErrorCode.QUEUE_FULL,
           `${bytes} bytes of requests already wait on this server; ${size} more would pass maxQueueBytes (${this.options.maxQueueBytes})`,
@@ -220,15 +225,20 @@ export class Pool implements ConnectionObserver, CommandHolder {
   }
 }
 
-/** What a request occupies until it leaves its connection: frames, keys and value (a string by its length). */
+/**
+ * What a request occupies until it leaves its connection: frames, keys and
+ * value (a string by its length). Read before the codec has checked the
+ * input: anything that is not a string or bytes counts as nothing.
+ */
 function requestSize(op: Command): number {
+  const key: unknown = op.key;
   const keys = op.keys;
-  let size = FRAME_OVERHEAD + op.key.length;
+  let size = FRAME_OVERHEAD + (typeof key === 'string' ? key.length : 0);
   if (keys !== null) {
     size += keys.length * FRAME_OVERHEAD;
     for (let i = 0; i < keys.length; i++) size += keys[i]!.length;
   }
-  const value = op.value;
-  if (value !== null) size += value.length;
+  const value: unknown = op.value;
+  if (typeof value === 'string' || value instanceof Uint8Array) size += value.length;
   return size;
 }
