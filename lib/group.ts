@@ -288,9 +288,9 @@ export class Group extends EventTarget {
    * token, stats group, multi-get keys) and options, each refused with its
    * own code. Fills `op`; returns the signal to watch. The key and value are
    * checked where they are needed: by the codec as it writes them (once, on
-   * the hot path), before a key is hashed onto the ring, and before any
-   * failure that does not send (closed, aborted, down, queue full: see
-   * checkCommand), so a programming error never shows up as an outage.
+   * the hot path), and before any failure that does not send (closed,
+   * aborted, no server left, down, queue full: see commandError), so a
+   * programming error never shows up as an outage.
    */
   private check(op: Command, operand: unknown, options: unknown): AbortSignal | undefined {
     optionsObject(options, 'options');
@@ -373,12 +373,11 @@ export class Group extends EventTarget {
     let pool: Pool;
     if (this.pools.length === 1) pool = this.pools[0]!;
     else {
-      // The key is hashed here, before any codec sees it.
-      const bad = commandError(op, this.maxValueSize);
-      if (bad !== null) return op.fail(bad);
+      // Only a string is hashed; the codec checks the rest of the key rule as it writes it.
+      if (typeof op.key !== 'string') return op.fail(commandError(op, this.maxValueSize)!);
       const index = this.ring.pick(op.key);
       if (index < 0) {
-        op.fail(new MemcacheError(ErrorCode.NO_SERVERS, 'every server of the group is ejected'));
+        op.fail(commandError(op, this.maxValueSize) ?? new MemcacheError(ErrorCode.NO_SERVERS, 'every server of the group is ejected'));
         return;
       }
       pool = this.pools[index]!;
