@@ -262,12 +262,12 @@ export class Connection implements TransportEvents, ReplyTarget {
   private flush(): void {
     this.flushScheduled = false;
     const codec = this.codec;
-    if (this.state !== OPEN || this.blocked || codec === null || !codec.pending) return;
+    if (this.state !== OPEN || this.blocked || codec === null || !codec.output.pending) return;
     this.lastFlushFrom = this.flushedSeq + 1;
     this.flushedSeq = this.queuedSeq;
     this.lastFlushAt = Date.now();
-    const more = this.transport!.write(codec.drain());
-    codec.drained();
+    const more = this.transport!.write(codec.output.drain());
+    codec.output.drained();
     if (!more) this.blocked = true;
   }
 
@@ -396,7 +396,7 @@ export class Connection implements TransportEvents, ReplyTarget {
       op = next;
     }
     // Without `keep` the loop took everything, and nothing waits in the codec for a next connection.
-    if (!keep) this.codec?.discard();
+    if (!keep) this.codec?.output.discard();
     if (again !== null) this.resend(again, againTail!, op);
     else {
       this.first = op;
@@ -413,11 +413,12 @@ export class Connection implements TransportEvents, ReplyTarget {
   /** Puts written reads back at the front of the queue, encoded again ahead of the frames never written. */
   private resend(first: Command, last: Command, unwritten: Command | null): void {
     const codec = this.codec!;
-    const held = codec.drain().slice();
-    codec.drained();
+    const output = codec.output;
+    const held = output.drain().slice();
+    output.drained();
     // Encoded before as they are now: it cannot throw.
     for (let op: Command | null = first; op !== null; op = op.next) codec.encode(op);
-    codec.requeue(held);
+    output.requeue(held);
     last.next = unwritten;
     if (unwritten === null) this.last = last;
     this.first = first;

@@ -29,12 +29,8 @@ export interface CodecOptions {
   server: string;
 }
 
-export interface Codec {
-  /**
-   * Encodes a command's request(s) after those already queued, assigning its
-   * tags. Throws a MemcacheError (committing nothing) on a bad key or value.
-   */
-  encode(command: Command): void;
+/** Encoded requests, in order, until they are handed to the socket (BlockWriter is one). */
+export interface EncodedOutput {
   /** True when encoded bytes wait to be drained. */
   readonly pending: boolean;
   /** Everything encoded and not yet handed out, in order; the array is reused: consume it synchronously. */
@@ -45,6 +41,16 @@ export interface Codec {
   discard(): void;
   /** Queues chunks drained earlier and never sent after what is encoded now. */
   requeue(chunks: readonly Uint8Array[]): void;
+}
+
+export interface Codec {
+  /**
+   * Encodes a command's request(s) after those already queued, assigning its
+   * tags. Throws a MemcacheError (committing nothing) on a bad key or value.
+   */
+  encode(command: Command): void;
+  /** Where encoded requests wait until the connection writes them. */
+  readonly output: EncodedOutput;
 
   /**
    * What to write first on a new connection (authentication, a protocol

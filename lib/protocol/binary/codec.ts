@@ -7,7 +7,7 @@ import { Command, Verb } from '../../command.js';
 import { ErrorCode, MemcacheError } from '../../errors.js';
 import { Item } from '../../item.js';
 import type { SaslCredentials } from '../../net/connection.js';
-import type { Codec, CodecFactory, CodecOptions, ReplyTarget } from '../codec.js';
+import type { Codec, CodecFactory, CodecOptions, EncodedOutput, ReplyTarget } from '../codec.js';
 import { ResponseDecoder, type FrameHandler } from './decoder.js';
 import { Opcode, RESPONSE_MAGIC, opcodeName } from './opcodes.js';
 import { Status, describeStatus } from '../status.js';
@@ -61,6 +61,8 @@ const CHECKING = 2;
 
 class BinaryCodec implements Codec, FrameHandler {
   private readonly writer: RequestWriter;
+  /** The writer itself: encoded requests wait in its blocks. */
+  readonly output: EncodedOutput;
   private readonly decoder: ResponseDecoder;
   private nextOpaque = 1;
   private step = NONE;
@@ -73,14 +75,12 @@ class BinaryCodec implements Codec, FrameHandler {
     private readonly target: ReplyTarget,
   ) {
     this.writer = new RequestWriter(options.maxValueSize);
+    this.output = this.writer;
     // A reply announcing more than the largest value (plus room for key and extras) is corrupt:
     // refuse it rather than allocate what the header claims.
     this.decoder = new ResponseDecoder(this, options.maxValueSize + 64 * 1024);
   }
 
-  get pending(): boolean {
-    return this.writer.pending;
-  }
 
   get awaitingHandshake(): boolean {
     return this.step === AUTH;
@@ -94,22 +94,6 @@ class BinaryCodec implements Codec, FrameHandler {
     command.lastTag = command.tag + frames - 1;
     encodeCommand(this.writer, command);
     this.nextOpaque += frames;
-  }
-
-  drain(): Uint8Array[] {
-    return this.writer.drain();
-  }
-
-  drained(): void {
-    this.writer.drained();
-  }
-
-  discard(): void {
-    this.writer.discard();
-  }
-
-  requeue(chunks: readonly Uint8Array[]): void {
-    this.writer.requeue(chunks);
   }
 
   /**

@@ -33,7 +33,7 @@
 import { Verb, verbName, type Command } from '../../command.js';
 import { ErrorCode, MemcacheError } from '../../errors.js';
 import { Item } from '../../item.js';
-import type { Codec, CodecFactory, CodecOptions, ReplyTarget } from '../codec.js';
+import type { Codec, CodecFactory, CodecOptions, EncodedOutput, ReplyTarget } from '../codec.js';
 import { Status, describeStatus } from '../status.js';
 import { MetaReader, Reply, replyName, type ReplyHandler } from './reader.js';
 import { MetaWriter, StoreMode } from './writer.js';
@@ -46,6 +46,8 @@ export const metaCodec: CodecFactory = (options, target) => new MetaCodec(option
 
 export class MetaCodec implements Codec, ReplyHandler {
   private readonly writer: MetaWriter;
+  /** The writer itself: encoded requests wait in its blocks. */
+  readonly output: EncodedOutput;
   private readonly reader: MetaReader;
   private readonly server: string;
   private readonly username: string;
@@ -65,6 +67,7 @@ export class MetaCodec implements Codec, ReplyHandler {
   ) {
     this.server = options.server;
     this.writer = new MetaWriter(options.maxValueSize);
+    this.output = this.writer;
     this.reader = new MetaReader(this, options.maxValueSize + VALUE_SLACK);
     const sasl = options.sasl;
     this.username = sasl?.username ?? '';
@@ -156,25 +159,6 @@ export class MetaCodec implements Codec, ReplyHandler {
     return (tag + keys.length) >>> 0;
   }
 
-  get pending(): boolean {
-    return this.writer.pending;
-  }
-
-  drain(): Uint8Array[] {
-    return this.writer.drain();
-  }
-
-  drained(): void {
-    this.writer.drained();
-  }
-
-  discard(): void {
-    this.writer.discard();
-  }
-
-  requeue(chunks: readonly Uint8Array[]): void {
-    this.writer.requeue(chunks);
-  }
 
   // ---- connection -------------------------------------------------------------
 

@@ -44,8 +44,8 @@ function setup(sasl?: { username: string; password: string }) {
     return command;
   };
   const wire = (): string => {
-    const out = Buffer.from(concat(codec.drain())).toString('latin1');
-    codec.drained();
+    const out = Buffer.from(concat(codec.output.drain())).toString('latin1');
+    codec.output.drained();
     return out;
   };
   return { fifo, codec, send, wire };

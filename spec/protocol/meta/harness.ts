@@ -66,9 +66,9 @@ export class CodecHarness implements ReplyTarget {
       return;
     }
     this.fifo.push(command);
-    const chunks = this.codec.drain();
+    const chunks = this.codec.output.drain();
     for (const chunk of chunks) this.socket!.write(chunk);
-    this.codec.drained();
+    this.codec.output.drained();
   }
 
   close(): void {
