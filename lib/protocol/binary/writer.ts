@@ -1,3 +1,4 @@
+import type { Uint64 } from '../../command.js';
 import { BlockWriter, OUT_OF_LINE_VALUE, encodeStringInto, inlineRoom, outOfLineCopy, valueTooLarge } from '../block-writer.js';
 import { HEADER_LENGTH, Opcode, REQUEST_MAGIC } from './opcodes.js';
 
@@ -5,8 +6,6 @@ import { HEADER_LENGTH, Opcode, REQUEST_MAGIC } from './opcodes.js';
 export { OUT_OF_LINE_VALUE };
 const TWO_32 = 4294967296;
 
-/** Counter operands as they are accepted: a safe non-negative integer or a bigint below 2^64. */
-export type Uint64 = number | bigint;
 
 /**
  * Encodes request frames into one growing block of bytes (block-writer.ts).
