@@ -161,3 +161,27 @@ describe('CacheAPI: the protocol per group, in its URL', () => {
     }
   });
 });
+
+describe('expirations past 2^31 - 1', () => {
+  it('are refused over meta with MC_ERR_BAD_ARGUMENT (the server would expire the item at once), kept over binary', async () => {
+    const server = await MemcachedServer.start();
+    const meta = new Group([server.address]);
+    const binary = new Group([server.address], { protocol: 'binary' });
+    try {
+      assert.equal(await meta.set('ttl:max', 'v', { expires: 2 ** 31 - 1 }), true);
+      assert.equal((await meta.get('ttl:max'))?.text, 'v');
+      for (const expires of [2 ** 31, 0xffffffff]) {
+        const { error } = await failure(() => meta.set('ttl:far', 'v', { expires }));
+        assert.equal(error.code, 'MC_ERR_BAD_ARGUMENT');
+        assert.match(error.message, /protocol 'binary'/);
+        assert.equal(await binary.set('ttl:far', 'v', { expires }), true);
+        assert.equal((await binary.get('ttl:far'))?.text, 'v');
+      }
+      // The connection is untouched by the refusal.
+      assert.equal((await meta.get('ttl:max'))?.text, 'v');
+    } finally {
+      await Promise.all([meta.close(), binary.close()]);
+      await server.stop();
+    }
+  });
+});

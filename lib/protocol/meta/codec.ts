@@ -38,6 +38,8 @@ import { Status, describeStatus } from '../status.js';
 import { MetaReader, Reply, replyName, type ReplyHandler } from './reader.js';
 import { MetaWriter, StoreMode } from './writer.js';
 
+/** The largest expiration (or flush delay) a text-protocol server reads as it is meant. */
+const MAX_TEXT_TTL = 0x7fffffff;
 /** A VA may carry this much beyond the item limit before it counts as corrupt. */
 const VALUE_SLACK = 64 * 1024;
 const NO_CHUNKS: readonly Uint8Array[] = [];
@@ -83,6 +85,14 @@ export class MetaCodec implements Codec, ReplyHandler {
   // ---- requests ---------------------------------------------------------------
 
   encode(command: Command): void {
+    // memcached reads a text TTL as a signed 32-bit number: past this it is negative and the item
+    // expires at once (binary reads the same field unsigned). Refused rather than stored dead.
+    if (command.expires > MAX_TEXT_TTL) {
+      throw new MemcacheError(
+        ErrorCode.BAD_ARGUMENT,
+        `expires ${command.expires} is past ${MAX_TEXT_TTL}, the largest the meta protocol carries (memcached would expire the item at once); use protocol 'binary' for absolute times after 2038-01-19`,
+      );
+    }
     const writer = this.writer;
     const tag = this.nextTag;
     let last = tag;
