@@ -3,12 +3,11 @@
 // the writer takes of a value of 16 KiB or more costs where it is biggest.
 //
 // BASELINE=<git rev> adds, interleaved in the same process and against the
-// same server, the same sets through a copy of lib/ whose protocol/writer.ts
-// is the one at <rev> (made under bench/.baseline/ and removed after): a
-// paired A/B of the writer alone, e.g. BASELINE=04fadde~ for the writer before
-// it copied large values.
+// same server, the same sets through lib/ as it was at <rev> (extracted under
+// bench/.baseline/ and removed after): a paired A/B, e.g. BASELINE=04fadde~
+// for the library before it copied large values.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Group } from '../lib/index.js';
 import { MemcachedServer } from '../spec/support/memcached.js';
@@ -43,14 +42,16 @@ async function sets(group: Setter, value: Uint8Array, count: number, ms: number)
   return done;
 }
 
-/** lib/ as it is now, but with protocol/writer.ts as at `rev`; resolves to its Group class. */
+/** lib/ as it was at `rev`; resolves to its Group class. */
 async function baselineGroup(rev: string): Promise<{ Group: typeof Group; dir: string }> {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const dir = fileURLToPath(new URL('./.baseline/', import.meta.url));
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  cpSync(`${root}lib`, `${dir}lib`, { recursive: true });
-  writeFileSync(`${dir}lib/protocol/writer.ts`, execFileSync('git', ['-C', root, 'show', `${rev}:lib/protocol/writer.ts`]));
+  execFileSync('tar', ['-x', '-C', dir], { input: execFileSync('git', ['-C', root, 'archive', rev, 'lib'], { maxBuffer: 64 * 1024 * 1024 }) });
+  // '#transport' resolves (through tsconfig paths) to today's transport: point the old lib at its own.
+  const options = `${dir}lib/group-options.ts`;
+  writeFileSync(options, readFileSync(options, 'utf8').replace("from '#transport'", "from './net/default-transport.js'"));
   const module = (await import(pathToFileURL(`${dir}lib/index.ts`).href)) as { Group: typeof Group };
   return { Group: module.Group, dir };
 }
@@ -62,7 +63,7 @@ let baselineDir: string | null = null;
 if (BASELINE !== undefined) {
   const baseline = await baselineGroup(BASELINE);
   baselineDir = baseline.dir;
-  groups.push([`writer at ${BASELINE}`, new baseline.Group([server.address], options)]);
+  groups.push([`lib at ${BASELINE}`, new baseline.Group([server.address], options)]);
 }
 
 const cases: [string, () => Promise<number>][] = [];
@@ -93,7 +94,7 @@ function fmt(n: number, digits = 0): string {
 console.log(
   `\n### set of large Uint8Array values, 1 connection, ${IN_FLIGHT} in flight (median of ${ROUNDS} interleaved rounds)\n`,
 );
-console.log(`| case | ops/s | MB/s |${BASELINE === undefined ? '' : ` vs writer at ${BASELINE} |`}`);
+console.log(`| case | ops/s | MB/s |${BASELINE === undefined ? '' : ` vs lib at ${BASELINE} |`}`);
 console.log(`|---|---:|---:|${BASELINE === undefined ? '' : '---:|'}`);
 for (const [i, row] of rows.entries()) {
   const mbs = (row.opsPerSec * bytesOf.get(row.name)!) / 1e6;
