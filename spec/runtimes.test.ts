@@ -89,7 +89,7 @@ async function ensureRuntimes(): Promise<void> {
 /** Builds and packs the working tree in a copy (the tree's own dist/ is left alone); returns the tarball. */
 async function pack(work: string): Promise<string> {
   const source = join(work, 'source');
-  for (const entry of ['package.json', 'README.md', 'tsconfig.json', 'tsconfig.build.json', 'lib']) {
+  for (const entry of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'lib']) {
     cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
