@@ -36,6 +36,12 @@ export function verbName(verb: Verb): string {
 /** Counter operands as they are accepted: a safe non-negative integer or a bigint below 2^64. */
 export type Uint64 = number | bigint;
 
+/** What a traced call is told when its command settles (diagnostics/command-context.ts). */
+export interface CommandTrace {
+  succeeded(value: unknown): void;
+  failed(error: Error): void;
+}
+
 /** What keeps count of the commands waiting on a server. */
 export interface CommandHolder {
   release(command: Command): void;
@@ -88,6 +94,8 @@ export class Command {
   nextWatching: Command | null = null;
   resolve: (value: any) => void = noop;
   reject: (error: Error) => void = noop;
+  /** Set only while someone subscribes to `memring:command`: told of the settlement. */
+  trace: CommandTrace | null = null;
 
   constructor(readonly verb: Verb) {}
 
@@ -96,6 +104,7 @@ export class Command {
     this.settled = true;
     this.unwatch();
     this.release();
+    if (this.trace !== null) this.trace.succeeded(value);
     this.resolve(value);
   }
 
@@ -104,6 +113,7 @@ export class Command {
     this.settled = true;
     this.unwatch();
     this.release();
+    if (this.trace !== null) this.trace.failed(error);
     this.reject(error);
   }
 

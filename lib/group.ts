@@ -2,9 +2,10 @@ import { ErrorCode, MemcacheError } from './errors.js';
 import { Ring } from './hash/ring.js';
 import type { ServerInput } from './hash/server.js';
 import type { Item } from './item.js';
-import { resolveOptions, type GroupOptions } from './group-options.js';
+import { resolveOptions, type GroupOptions, type Protocol } from './group-options.js';
 import { Pool, type PoolObserver } from './net/pool.js';
-import { Command, Verb, commandError, promiseOf } from './command.js';
+import { Command, Verb, commandError, promiseOf, verbName } from './command.js';
+import { CommandContext, tracing } from './diagnostics/command-context.js';
 import { checkKey } from './key.js';
 import { ServerEvent } from './server-event.js';
 import { abortSignal, casToken, optionsObject, uint32, uint64 } from './validate.js';
@@ -55,6 +56,8 @@ export class Group extends EventTarget {
   private readonly failover: 'fail' | 'eject';
   private readonly failureLimit: number;
   private readonly maxValueSize: number;
+  /** For the `memring:command` context. */
+  private readonly protocol: Protocol;
   private closed = false;
   /** What the pools tell about server health: kept out of Group's own API. */
   readonly #health: PoolObserver = {
@@ -71,6 +74,7 @@ export class Group extends EventTarget {
     this.failover = settings.failover;
     this.failureLimit = settings.failureLimit;
     this.maxValueSize = settings.pool.maxValueSize;
+    this.protocol = options.protocol ?? 'meta';
     this.ring = new Ring(list, { distribution: settings.distribution });
     this.pools = this.ring.servers.map(
       (server) => new Pool({ ...settings.pool, host: server.host, port: server.port }, this.#health),
@@ -110,6 +114,18 @@ export class Group extends EventTarget {
    * as a miss for its keys; the others' hits are still returned.
    */
   getMulti(keys: Iterable<string>, options?: CallOptions): Promise<Map<string, Item>> {
+    if (!tracing()) return this.multi(keys, options, null);
+    const trace = new CommandContext('getMulti', this.protocol, this.pools.length === 1 ? this.pools[0]! : null);
+    trace.start();
+    try {
+      return trace.follow(this.multi(keys, options, trace));
+    } finally {
+      trace.end();
+    }
+  }
+
+  /** getMulti, told of its keys and server when traced. */
+  private multi(keys: Iterable<string>, options: CallOptions | undefined, trace: CommandContext | null): Promise<Map<string, Item>> {
     // The keys are copied at the call: the caller may reuse its array before the replies name the hits.
     const first = new Command(Verb.GetMulti);
     let signal: AbortSignal | undefined;
@@ -119,6 +135,7 @@ export class Group extends EventTarget {
       return Promise.reject(error);
     }
     const list = first.keys!;
+    if (trace !== null) trace.keys = list.length;
     const result = new Map<string, Item>();
     if (list.length === 0) return Promise.resolve(result);
     if (this.closed) return Promise.reject(clientClosed());
@@ -135,6 +152,11 @@ export class Group extends EventTarget {
       const op = new Command(Verb.GetMulti);
       op.keys = bucket;
       parts.push(this.sendMulti(index, op, result, signal));
+      // The context names the server only when it is the one involved.
+      if (trace !== null) {
+        if (parts.length === 1) trace.at(this.pools[index]!);
+        else trace.server = trace.host = trace.port = undefined;
+      }
     }
     return Promise.all(parts).then(() => result);
   }
@@ -347,7 +369,30 @@ export class Group extends EventTarget {
     return given === undefined ? undefined : abortSignal(given.signal);
   }
 
+  /** A single-key call: traced while someone subscribes to `memring:command`, else one check. */
   private dispatch<T>(op: Command, operand: unknown, options: unknown): Promise<T> {
+    if (!tracing()) return this.run(op, operand, options);
+    // cas() sends a Set with its token as the operand.
+    const name = op.verb === Verb.Set && operand !== NOT_GIVEN ? 'cas' : verbName(op.verb);
+    const trace = new CommandContext(name, this.protocol, this.poolFor(op));
+    op.trace = trace;
+    trace.start();
+    try {
+      return this.run(op, operand, options);
+    } finally {
+      trace.end();
+    }
+  }
+
+  /** The pool a single-key command will go to, or null (a traced call's server, picked as route picks it). */
+  private poolFor(op: Command): Pool | null {
+    if (this.pools.length === 1) return this.pools[0]!;
+    if (typeof op.key !== 'string') return null;
+    const index = this.ring.pick(op.key);
+    return index < 0 ? null : this.pools[index]!;
+  }
+
+  private run<T>(op: Command, operand: unknown, options: unknown): Promise<T> {
     const promise = promiseOf<T>(op);
     let signal: AbortSignal | undefined;
     try {
@@ -395,6 +440,17 @@ export class Group extends EventTarget {
 
   /** Runs a copy of `template` (once checked) on every server; resolves to each server's answer by host:port. */
   private everyServer<T>(template: Command, operand: unknown, options: unknown): Promise<Map<string, T>> {
+    if (!tracing()) return this.eachServer(template, operand, options);
+    const trace = new CommandContext(verbName(template.verb), this.protocol, this.pools.length === 1 ? this.pools[0]! : null);
+    trace.start();
+    try {
+      return trace.follow(this.eachServer<T>(template, operand, options));
+    } finally {
+      trace.end();
+    }
+  }
+
+  private eachServer<T>(template: Command, operand: unknown, options: unknown): Promise<Map<string, T>> {
     let signal: AbortSignal | undefined;
     try {
       signal = this.check(template, operand, options);

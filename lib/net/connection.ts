@@ -2,6 +2,8 @@ import { type Command, isRepeatable } from '../command.js';
 import { ErrorCode, MemcacheError } from '../errors.js';
 import type { Codec, CodecFactory, ReplyTarget } from '../protocol/codec.js';
 import type { TlsOptions, Transport, TransportEvents, TransportFactory } from './transport.js';
+import { close as closeChannel, connect as connectChannel, connectError as connectErrorChannel } from '#diagnostics';
+import type { Channel } from '../diagnostics/channel.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -236,6 +238,7 @@ export class Connection implements TransportEvents, ReplyTarget {
   /** Connected (and authenticated): the queued frames go out. */
   private opened(): void {
     this.state = OPEN;
+    if (connectChannel.hasSubscribers) this.publish(connectChannel, undefined);
     if (this.inFlight === 0) this.transport!.unref();
     this.flush();
   }
@@ -363,6 +366,9 @@ export class Connection implements TransportEvents, ReplyTarget {
    * connection.
    */
   private fail(error: MemcacheError, others: MemcacheError = error, closed = false): void {
+    const was = this.state;
+    if (was === CONNECTING && connectErrorChannel.hasSubscribers) this.publish(connectErrorChannel, error);
+    else if (was === OPEN && closeChannel.hasSubscribers) this.publish(closeChannel, error);
     const transport = this.transport;
     this.transport = null;
     transport?.close();
@@ -427,6 +433,7 @@ export class Connection implements TransportEvents, ReplyTarget {
   }
 
   private shutDown(): void {
+    if (this.state === OPEN && closeChannel.hasSubscribers) this.publish(closeChannel, undefined);
     const transport = this.transport;
     this.transport = null;
     transport?.close();
@@ -434,6 +441,11 @@ export class Connection implements TransportEvents, ReplyTarget {
     this.timer = null;
     this.state = CLOSED;
     this.releaseCloseWaiters();
+  }
+
+  /** A connection's life on its diagnostics channel (memring:connect, memring:connect-error, memring:close). */
+  private publish(channel: Channel, error: MemcacheError | undefined): void {
+    channel.publish({ server: this.address, host: this.options.host, port: this.options.port, error });
   }
 
   private releaseCloseWaiters(): void {

@@ -1,6 +1,7 @@
 import { ErrorCode, MemcacheError } from '../errors.js';
 import { Command, type CommandHolder, Verb, commandError, promiseOf } from '../command.js';
 import { Connection, type ConnectionObserver, type ConnectionOptions } from './connection.js';
+import { serverDown, serverUp } from '#diagnostics';
 
 export interface PoolOptions extends Omit<ConnectionOptions, 'observer'> {
   /** Connections to the server; operations go to the least busy. */
@@ -52,6 +53,8 @@ const FRAME_OVERHEAD = 48;
 export class Pool implements ConnectionObserver, CommandHolder {
   /** host:port */
   readonly address: string;
+  readonly host: string;
+  readonly port: number;
   /** Failed operations in a row: 0 while the server is up. */
   failures = 0;
   private down = false;
@@ -72,6 +75,8 @@ export class Pool implements ConnectionObserver, CommandHolder {
   ) {
     for (let i = 0; i < options.connections; i++) this.connections.push(new Connection({ ...options, observer: this }));
     this.address = this.connections[0]!.address;
+    this.host = options.host;
+    this.port = options.port;
   }
 
   get isDown(): boolean {
@@ -161,6 +166,9 @@ export class Pool implements ConnectionObserver, CommandHolder {
     }
     this.down = true;
     this.probeFailures = 0;
+    if (serverDown.hasSubscribers) {
+      serverDown.publish({ server: this.address, host: this.host, port: this.port, error, failures: this.failures });
+    }
     this.observer.onDown(this, error);
     this.scheduleProbe();
   }
@@ -192,6 +200,7 @@ export class Pool implements ConnectionObserver, CommandHolder {
         this.failures = 0;
         this.probeFailures = 0;
         this.lastError = null;
+        if (serverUp.hasSubscribers) serverUp.publish({ server: this.address, host: this.host, port: this.port });
         this.observer.onUp(this);
       },
       (error: MemcacheError) => {
