@@ -9,16 +9,25 @@
 import { ErrorCode, MemcacheError } from './errors.js';
 import { Group, type CallOptions, type GroupOptions } from './group.js';
 import { parseGroupSpec, shownText } from './group-spec.js';
+import { disposeByClosing, type AsyncDisposableWhereTyped } from './dispose.js';
 import { describeType, optionsObject } from './validate.js';
 
 // str2sint's syntax: what cache_counter_fetch accepts, once decr's padding is gone.
 const DECIMAL_INTEGER = /^-?[0-9]+$/;
 const SPACE = 0x20;
 
+/** `await using`, where the compiler knows Symbol.asyncDispose (see dispose.ts). */
+export interface CacheAPI extends AsyncDisposableWhereTyped {}
+
 export class CacheAPI {
   readonly #groups = new Map<string, Group>();
   readonly #options: GroupOptions;
   #closing: Promise<void> | null = null;
+
+  static {
+    // `await using cache = new CacheAPI(...)` closes every group.
+    disposeByClosing(this.prototype);
+  }
 
   /**
    * One Group per spec (`"name = host:port,..."` or

@@ -7,11 +7,12 @@ import { Pool, type PoolObserver } from './net/pool.js';
 import { Command, Verb, commandError, promiseOf, verbName } from './command.js';
 import { CommandContext, tracing } from './diagnostics/command-context.js';
 import { checkKey } from './key.js';
-import { ServerEvent } from './server-event.js';
+import { ServerEvent, type GroupEventListener, type ServerEventType } from './server-event.js';
+import { disposeByClosing, type AsyncDisposableWhereTyped } from './dispose.js';
 import { abortSignal, casToken, optionsObject, uint32, uint64 } from './validate.js';
 
 export type { GroupOptions } from './group-options.js';
-export { ServerEvent, type ServerEventType } from './server-event.js';
+export { ServerEvent, type GroupEventListener, type GroupEventMap, type ServerEventType } from './server-event.js';
 
 /** Per-call options every operation takes. */
 export interface CallOptions {
@@ -46,6 +47,25 @@ export interface CounterOptions extends CallOptions {
 export type Value = string | Uint8Array;
 
 /**
+ * What Group adds to EventTarget's declaration (the run-time methods are
+ * EventTarget's own): listeners typed by event name, so a misspelled name does
+ * not compile, and `await using`, where the compiler knows Symbol.asyncDispose.
+ */
+export interface Group extends AsyncDisposableWhereTyped {
+  addEventListener<K extends ServerEventType>(
+    type: K,
+    // null as DOM's EventTarget takes it (it does nothing), so Group still fits where that is the EventTarget.
+    listener: GroupEventListener<K, this> | null,
+    options?: Parameters<EventTarget['addEventListener']>[2],
+  ): void;
+  removeEventListener<K extends ServerEventType>(
+    type: K,
+    listener: GroupEventListener<K, this> | null,
+    options?: Parameters<EventTarget['removeEventListener']>[2],
+  ): void;
+}
+
+/**
  * A group of memcached servers behind one API. Each key lives on one server;
  * operations that concern every server (flush, version, stats) say which
  * answer came from where.
@@ -65,6 +85,11 @@ export class Group extends EventTarget {
     onFailure: (pool, error) => this.ejectIfDue(pool, error),
     onUp: (pool) => this.serverUp(pool),
   };
+
+  static {
+    // `await using group = new Group(...)` closes it (see dispose.ts for the key).
+    disposeByClosing(this.prototype);
+  }
 
   constructor(servers: readonly ServerInput[] | ServerInput, options: GroupOptions = {}) {
     super();

@@ -1,6 +1,8 @@
 export { Group, ServerEvent } from './group.js';
 export type {
   ServerEventType,
+  GroupEventListener,
+  GroupEventMap,
   CallOptions,
   ConcatOptions,
   CounterOptions,

@@ -9,6 +9,8 @@ export type ServerEventType = 'server-down' | 'server-up' | 'server-ejected' | '
  * 'eject'`), `server-restored` (back on the ring).
  */
 export class ServerEvent extends Event {
+  declare readonly type: ServerEventType;
+
   constructor(
     type: ServerEventType,
     /** host:port */
@@ -21,3 +23,11 @@ export class ServerEvent extends Event {
     super(type);
   }
 }
+
+/** The Group's events, by name: what `addEventListener` types its listener with. */
+export type GroupEventMap = { [K in ServerEventType]: ServerEvent };
+
+/** A listener for a Group event: a function or an object with `handleEvent`, as EventTarget takes. */
+export type GroupEventListener<K extends ServerEventType, This> =
+  | ((this: This, event: GroupEventMap[K]) => void)
+  | { handleEvent(event: GroupEventMap[K]): void };

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { Group, MemcacheError, ServerEvent } from '../lib/index.js';
+import { Group, MemcacheError } from '../lib/index.js';
 import { freePort, MemcachedServer } from './support/memcached.js';
 import { PROTOCOLS } from './support/protocols.js';
 
@@ -43,8 +43,8 @@ function sleep(ms: number): Promise<void> {
 
 function events(group: Group): { type: string; server: string; at: number }[] {
   const seen: { type: string; server: string; at: number }[] = [];
-  for (const type of ['server-down', 'server-up', 'server-ejected', 'server-restored']) {
-    group.addEventListener(type, (event) => seen.push({ type, server: (event as ServerEvent).server, at: Date.now() }));
+  for (const type of ['server-down', 'server-up', 'server-ejected', 'server-restored'] as const) {
+    group.addEventListener(type, (event) => seen.push({ type, server: event.server, at: Date.now() }));
   }
   return seen;
 }

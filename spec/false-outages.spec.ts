@@ -4,7 +4,7 @@
 // as libmemcached counts it: every failed operation.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Group, MemcacheError, type ServerEvent, type TransportFactory } from '../lib/index.js';
+import { Group, MemcacheError, type TransportFactory } from '../lib/index.js';
 import { nodeTransport } from '../lib/net/node-transport.js';
 import { requestFrames, responseFrame, startFakeServer } from './support/fake-server.js';
 import { freePort, MemcachedServer } from './support/memcached.js';
@@ -16,8 +16,8 @@ const NOOP = 0x0a;
 
 function serverEvents(group: Group): string[] {
   const seen: string[] = [];
-  for (const type of ['server-down', 'server-up', 'server-ejected', 'server-restored']) {
-    group.addEventListener(type, (event) => seen.push(`${type} ${(event as ServerEvent).server}`));
+  for (const type of ['server-down', 'server-up', 'server-ejected', 'server-restored'] as const) {
+    group.addEventListener(type, (event) => seen.push(`${type} ${event.server}`));
   }
   return seen;
 }
@@ -233,7 +233,7 @@ for (const protocol of PROTOCOLS) {
       const dead = `127.0.0.1:${await freePort()}`;
       const group = new Group([dead, live.address], { protocol, failover: 'eject', failureLimit: 4, retryDelay: 60_000 });
       const failures: number[] = [];
-      group.addEventListener('server-ejected', (event) => failures.push((event as ServerEvent).failures));
+      group.addEventListener('server-ejected', (event) => failures.push(event.failures));
       try {
         const keys = Array.from({ length: 200 }, (_, i) => `k${i}`).filter((k) => group.serverFor(k) === dead).slice(0, 5);
         // Five operations wait for one connection that is refused: five failures, past the limit of 4.

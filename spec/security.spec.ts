@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { inspect } from 'node:util';
-import { CacheAPI, Group, MemcacheError, ServerEvent, parseGroupSpec } from '../lib/index.js';
+import { CacheAPI, Group, MemcacheError, parseGroupSpec } from '../lib/index.js';
 import type { Protocol } from '../lib/group-options.js';
 import { certificates } from './support/certificates.js';
 import { MemcachedServer, type MemcachedOptions } from './support/memcached.js';
@@ -66,8 +66,8 @@ for (const protocol of PROTOCOLS) {
       const wrong = 'not-the-Secret-42';
       const group = new Group([server.address], { protocol, sasl: { username: USER, password: wrong } });
       const said: string[] = [];
-      for (const type of ['server-down', 'server-up', 'server-ejected', 'server-restored']) {
-        group.addEventListener(type, (e) => said.push(everythingSaid((e as ServerEvent).error) + inspect(e)));
+      for (const type of ['server-down', 'server-up', 'server-ejected', 'server-restored'] as const) {
+        group.addEventListener(type, (e) => said.push(everythingSaid(e.error) + inspect(e)));
       }
       const admin = new Group([server.address], { protocol, sasl: { username: USER, password: PASSWORD } });
       try {
