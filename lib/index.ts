@@ -27,3 +27,5 @@ export type { Transport, TransportEvents, TransportFactory, TransportOptions } f
 // The binary protocol's statuses: what MemcacheError.status holds, whatever the protocol.
 export { Status } from './protocol/status.js';
 export type { Protocol } from './group-options.js';
+// What memring:command publishes (README, "Observability").
+export type { CommandContext, ConnectionMessage } from './diagnostics/command-context.js';
