@@ -1,6 +1,6 @@
 import { ErrorCode, MemcacheError } from './errors.js';
 import type { Distribution } from './hash/ring.js';
-import type { SaslCredentials } from './net/connection.js';
+import type { SaslCredentials } from './net/credentials.js';
 import { defaultTransport } from '#transport';
 import { binaryCodec } from './protocol/binary/codec.js';
 import type { CodecFactory } from './protocol/codec.js';
@@ -84,7 +84,10 @@ const DEFAULTS = {
   maxRetryDelay: 2000,
 };
 
-/** Options checked, with every default filled in. */
+/**
+ * Options checked, with every default filled in.
+ * @internal Group's own: kept out of the published declarations (stripInternal).
+ */
 export interface GroupSettings {
   /** What every server's pool is built with (host and port come from the ring). */
   pool: Omit<PoolOptions, 'host' | 'port'>;
@@ -93,7 +96,10 @@ export interface GroupSettings {
   failureLimit: number;
 }
 
-/** Checks a Group's options (throwing MemcacheError) and fills in the defaults. */
+/**
+ * Checks a Group's options (throwing MemcacheError) and fills in the defaults.
+ * @internal
+ */
 export function resolveOptions(options: GroupOptions): GroupSettings {
   optionsObject(options, 'options');
   const number = (name: keyof typeof DEFAULTS, check: (v: unknown, n: string) => number): number =>

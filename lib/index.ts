@@ -23,7 +23,8 @@ export { md5 } from './hash/md5.js';
 export { oneAtATime } from './hash/one-at-a-time.js';
 export { parseServer, toServer, DEFAULT_PORT } from './hash/server.js';
 export type { Server, ServerInput, ServerSpec } from './hash/server.js';
-export type { Transport, TransportEvents, TransportFactory, TransportOptions } from './net/transport.js';
+export type { TlsOptions, Transport, TransportEvents, TransportFactory, TransportOptions } from './net/transport.js';
+export type { SaslCredentials } from './net/credentials.js';
 // The binary protocol's statuses: what MemcacheError.status holds, whatever the protocol.
 export { Status } from './protocol/status.js';
 export type { Protocol } from './group-options.js';

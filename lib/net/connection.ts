@@ -1,6 +1,7 @@
 import { type Command, isRepeatable } from '../command.js';
 import { ErrorCode, MemcacheError } from '../errors.js';
 import type { Codec, CodecFactory, ReplyTarget } from '../protocol/codec.js';
+import type { SaslCredentials } from './credentials.js';
 import type { TlsOptions, Transport, TransportEvents, TransportFactory } from './transport.js';
 import { close as closeChannel, connect as connectChannel, connectError as connectErrorChannel } from '#diagnostics';
 import type { Channel } from '../diagnostics/channel.js';
@@ -26,10 +27,6 @@ export interface ConnectionOptions {
   observer?: ConnectionObserver | undefined;
 }
 
-export interface SaslCredentials {
-  username: string;
-  password: string;
-}
 
 export interface ConnectionObserver {
   /**

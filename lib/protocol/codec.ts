@@ -5,7 +5,7 @@
  * commands, reads replies and settles the command they answer.
  */
 import type { Command } from '../command.js';
-import type { SaslCredentials } from '../net/connection.js';
+import type { SaslCredentials } from '../net/credentials.js';
 
 /** Where a codec delivers replies: the connection's FIFO. */
 export interface ReplyTarget {

@@ -6,7 +6,7 @@
 import { Command, Verb } from '../../command.js';
 import { ErrorCode, MemcacheError } from '../../errors.js';
 import { Item } from '../../item.js';
-import type { SaslCredentials } from '../../net/connection.js';
+import type { SaslCredentials } from '../../net/credentials.js';
 import type { Codec, CodecFactory, CodecOptions, EncodedOutput, ReplyTarget } from '../codec.js';
 import { ResponseDecoder, type FrameHandler } from './decoder.js';
 import { Opcode, RESPONSE_MAGIC, opcodeName } from './opcodes.js';

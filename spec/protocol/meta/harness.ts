@@ -5,7 +5,7 @@ import net from 'node:net';
 
 import { Command, promiseOf, type Verb } from '../../../lib/command.js';
 import type { Codec, CodecFactory, ReplyTarget } from '../../../lib/protocol/codec.js';
-import type { SaslCredentials } from '../../../lib/net/connection.js';
+import type { SaslCredentials } from '../../../lib/net/credentials.js';
 
 export class CodecHarness implements ReplyTarget {
   readonly codec: Codec;
