@@ -12,6 +12,7 @@ export type {
   Value,
 } from './group.js';
 export { Item } from './item.js';
+export type { ItemJSON } from './item.js';
 export { CacheAPI } from './cache-api.js';
 export { parseGroupSpec } from './group-spec.js';
 export type { GroupSpec } from './group-spec.js';
