@@ -66,7 +66,8 @@ export class CacheAPI {
   }
 
   /**
-   * cache_store: sets `value` as its UTF-8 bytes with flags 0; `expire` as memcached's (0 = never).
+   * cache_store: sets `value` as its UTF-8 bytes with flags 0; `expire` as memcached's (0 = never;
+   * over 30 days an absolute Unix time, refused when that is past: see the Group's `expires`).
    * Every method takes a trailing `{ signal }`, passed to the group's call.
    */
   async store(id: string, key: string, value: string, expire = 0, options?: CallOptions): Promise<void> {

@@ -9,7 +9,7 @@ import { CommandContext, tracing } from './diagnostics/command-context.js';
 import { checkKey } from './key.js';
 import { ServerEvent, type GroupEventListener, type ServerEventType } from './server-event.js';
 import { disposeByClosing, type AsyncDisposableWhereTyped } from './dispose.js';
-import { abortSignal, casToken, optionsObject, uint32, uint64 } from './validate.js';
+import { abortSignal, casToken, expiration, optionsObject, uint32, uint64 } from './validate.js';
 
 export type { GroupOptions } from './group-options.js';
 export { ServerEvent, type GroupEventListener, type GroupEventMap, type ServerEventType } from './server-event.js';
@@ -21,7 +21,11 @@ export interface CallOptions {
 }
 
 export interface StoreOptions extends CallOptions {
-  /** Seconds to live (up to 30 days), or an absolute Unix time; 0 = never expire. Default 0. */
+  /**
+   * Seconds to live (up to 2,592,000, 30 days), or an absolute Unix time
+   * (`Math.floor(Date.now() / 1000) + seconds`); 0 = never expire. Default 0.
+   * A value over 30 days that is not a future time is refused (MC_ERR_BAD_ARGUMENT).
+   */
   expires?: number;
   /** 32 bits stored beside the value. Default 0. */
   flags?: number;
@@ -40,7 +44,7 @@ export interface DeleteOptions extends CallOptions {
 export interface CounterOptions extends CallOptions {
   /** Create a missing key with this value (atomically). Without it a missing key resolves to null. */
   initial?: number | bigint;
-  /** Expiration of the item when it is created. Default 0. */
+  /** Expiration of the item when it is created, as StoreOptions' `expires`. Default 0. */
   expires?: number;
 }
 
@@ -186,7 +190,7 @@ export class Group extends EventTarget {
     return Promise.all(parts).then(() => result);
   }
 
-  /** Sets a new expiration and returns the item, or null on a miss. */
+  /** Sets a new expiration (as StoreOptions' `expires`) and returns the item, or null on a miss. */
   gat(key: string, expires: number, options?: CallOptions): Promise<Item | null> {
     const op = new Command(Verb.GetAndTouch);
     op.key = key;
@@ -232,7 +236,7 @@ export class Group extends EventTarget {
     return this.dispatch(op, undefined, options);
   }
 
-  /** Sets a new expiration; false if the key does not exist. */
+  /** Sets a new expiration (as StoreOptions' `expires`); false if the key does not exist. */
   touch(key: string, expires: number, options?: CallOptions): Promise<boolean> {
     const op = new Command(Verb.Touch);
     op.key = key;
@@ -254,7 +258,7 @@ export class Group extends EventTarget {
 
   // ---- every server ----
 
-  /** Invalidates every item on every server, now or after `delay` seconds. */
+  /** Invalidates every item on every server, now or after `delay` (seconds, or an absolute Unix time, as `expires`). */
   flush(delay = 0, options?: CallOptions): Promise<void> {
     return this.everyServer(new Command(Verb.Flush), delay, options).then(nothing);
   }
@@ -351,7 +355,7 @@ export class Group extends EventTarget {
         // A positional CAS token (cas()) wins over options.cas.
         if (operand !== NOT_GIVEN) setCas(op, operand);
         if (given !== undefined) {
-          if (given.expires !== undefined) op.expires = uint32(given.expires, 'expires');
+          if (given.expires !== undefined) op.expires = expiration(given.expires, 'expires');
           if (given.flags !== undefined) op.flags = uint32(given.flags, 'flags');
           if (operand === NOT_GIVEN && given.cas !== undefined) setCas(op, given.cas);
         }
@@ -363,7 +367,7 @@ export class Group extends EventTarget {
         break;
       case Verb.Touch:
       case Verb.GetAndTouch:
-        op.expires = uint32(operand, 'expires');
+        op.expires = expiration(operand, 'expires');
         break;
       case Verb.Increment:
       case Verb.Decrement:
@@ -371,7 +375,7 @@ export class Group extends EventTarget {
         if (given?.initial !== undefined) {
           op.create = true;
           op.initial = uint64(given.initial, 'initial');
-          op.expires = given.expires === undefined ? 0 : uint32(given.expires, 'expires');
+          op.expires = given.expires === undefined ? 0 : expiration(given.expires, 'expires');
           // The binary protocol reads this expiration as "do not create".
           if (op.expires === 0xffffffff) {
             throw new MemcacheError(ErrorCode.BAD_ARGUMENT, 'expires 0xFFFFFFFF means "do not create"; use another');
@@ -382,7 +386,8 @@ export class Group extends EventTarget {
         op.keys = keyList(operand);
         break;
       case Verb.Flush:
-        op.expires = uint32(operand, 'delay');
+        // flush_all reads its delay as an expiration too: a past absolute time flushes at once.
+        op.expires = expiration(operand, 'delay');
         break;
       case Verb.Stats:
         if (operand !== undefined && typeof operand !== 'string') {

@@ -13,6 +13,27 @@ export function uint32(value: unknown, name: string): number {
   throw badArgument(name, 'an integer from 0 to 4294967295', value);
 }
 
+/** memcached's REALTIME_MAXDELTA: an expiration over it is an absolute Unix time, not seconds from now. */
+const MAX_RELATIVE_EXPIRATION = 2_592_000;
+
+/**
+ * An expiration (or flush delay): a uint32 that is seconds from now up to 30
+ * days, an absolute Unix time past that. Over 30 days and not in the future,
+ * it can only be seconds meant as relative (memcached would expire the item
+ * at once), so it is refused.
+ */
+export function expiration(value: unknown, name: string): number {
+  const seconds = uint32(value, name);
+  if (seconds > MAX_RELATIVE_EXPIRATION && seconds < Math.floor(Date.now() / 1000)) {
+    throw new MemcacheError(
+      ErrorCode.BAD_ARGUMENT,
+      `${name} ${seconds} is over 30 days (${MAX_RELATIVE_EXPIRATION} s), so memcached reads it as an absolute ` +
+        `Unix time, and that time is past: give an absolute time, Math.floor(Date.now() / 1000) + seconds`,
+    );
+  }
+  return seconds;
+}
+
 /** A counter operand: a safe non-negative integer or a bigint below 2^64. */
 export function uint64(value: unknown, name: string): number | bigint {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
