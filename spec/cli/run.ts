@@ -20,10 +20,18 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The environment the specs' CLI runs in: this one, less what would change its servers or credentials. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['MEMCACHED_SERVERS'];
+  delete env['MEMRING_PASSWORD'];
+  return { ...env, ...extra };
+}
+
 export function start(args: string[], options: RunOptions = {}): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: ROOT,
-    env: options.env ?? process.env,
+    env: options.env ?? cleanEnv(),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin!.end(options.input);
