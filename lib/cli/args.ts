@@ -1,10 +1,14 @@
 /**
  * What every command shares: argument parsing with node:util's parseArgs,
- * usage errors (exit 2), the exit codes, and the options that name servers.
+ * usage errors (exit 2), the exit codes, and the options that name servers
+ * and how to reach them (TLS, authentication).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { GroupOptions } from '../group-options.js';
 import { parseServer } from '../hash/server.js';
 import type { Distribution } from '../hash/ring.js';
+import type { TlsOptions } from '../net/transport.js';
 
 /** Exit codes, documented in the README ("Command line"). */
 export const Exit = {
@@ -25,6 +29,10 @@ export class UsageError extends Error {
 }
 
 export const DEFAULT_SERVER = '127.0.0.1:11211';
+/** Read when --servers is absent, as libmemcached's tools (memcp, memstat...) read it. */
+export const SERVERS_ENV = 'MEMCACHED_SERVERS';
+/** The SASL password: an environment variable, so it never shows in `ps` or a shell's history. */
+export const PASSWORD_ENV = 'MEMRING_PASSWORD';
 const DISTRIBUTIONS: readonly Distribution[] = ['ketama', 'libmemcached-consistent', 'modula'];
 
 /**
@@ -34,11 +42,48 @@ const DISTRIBUTIONS: readonly Distribution[] = ['ketama', 'libmemcached-consiste
  * and numbers may begin with "-". Anything after `--` is positional too.
  */
 export function parseCommand<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  const args = dashesAsPositionals(config.args ?? [], config.options ?? {});
   try {
-    return parseArgs({ ...config, args: dashesAsPositionals(config.args ?? [], config.options ?? {}) } as T);
+    return parseArgs({ ...config, args } as T);
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\s*\n\s*/g, ' '));
+    throw new UsageError(reworded(error as Error & { code?: string }, args, config.options ?? {}));
   }
+}
+
+/** parseArgs's messages (written for programmers, with quoting advice) in the voice of the other usage errors. */
+function reworded(
+  error: Error & { code?: string },
+  args: readonly string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): string {
+  const { message } = error;
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const raw = /^Unknown option '(.*?)'(?:\.|$)/.exec(message)?.[1] ?? '?';
+    return `unknown option ${raw} (an argument that begins with "-" but is not an option goes after "--")`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    // "Option '-s, --servers <value>' ...", "Option '-s' ...", "Option '--json' ...": the option as written.
+    const raw = /^Option '(-\w|--[^ ']+)/.exec(message)?.[1];
+    const long = raw?.startsWith('--') ? raw.slice(2) : Object.keys(options).find((n) => options[n]!.short === raw?.slice(1));
+    const name = long === undefined ? 'an option' : `--${long}`;
+    if (/does not take an argument/.test(message)) return `${name} takes no value`;
+    if (/argument is ambiguous/.test(message)) {
+      // The value refused is the argument after the option as written; "--" is where the positionals begin.
+      const at = raw === undefined ? -1 : args.indexOf(raw);
+      const value = at >= 0 ? args[at + 1] : undefined;
+      if (value !== undefined && value !== '--') {
+        return `${name} needs a value, and ${value} looks like an option; if it is the value, write ${name}=${value}`;
+      }
+    }
+    return `${name} needs a value`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const arg = /^Unexpected argument '(.*?)'/.exec(message)?.[1];
+    return arg === undefined ? 'unexpected argument' : `unexpected argument "${arg}"`;
+  }
+  // Anything else parseArgs says: one line, lower case, without its advice on quoting.
+  const first = message.split('\n')[0]!.replace(/\.$/, '');
+  return first.charAt(0).toLowerCase() + first.slice(1);
 }
 
 function dashesAsPositionals(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
@@ -67,13 +112,27 @@ function dashesAsPositionals(args: readonly string[], options: NonNullable<Parse
   return positionals.length === 0 ? flags : [...flags, '--', ...positionals];
 }
 
-/** `a:1,b:2` → ['a:1', 'b:2'], each checked (`host`, `host:port`, `host:port:weight`, `[v6]:port`). */
+/**
+ * `a:1,b:2` (or `a:1 b:2`, as libmemcached reads MEMCACHED_SERVERS) → ['a:1', 'b:2'], each checked
+ * (`host`, `host:port`, `host:port:weight`, `[v6]:port`). Without --servers: $MEMCACHED_SERVERS, else
+ * 127.0.0.1:11211.
+ */
 export function serverList(text: string | undefined, option = '--servers'): string[] {
-  if (text === undefined) return [DEFAULT_SERVER];
-  const servers = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  return configuredServers(text, option) ?? [DEFAULT_SERVER];
+}
+
+/** The servers named by --servers or $MEMCACHED_SERVERS; undefined when neither names any. */
+export function configuredServers(text: string | undefined, option = '--servers'): string[] | undefined {
+  if (text === undefined) {
+    const fromEnv = process.env[SERVERS_ENV];
+    if (fromEnv === undefined || fromEnv.trim() === '') return undefined;
+    return splitServers(fromEnv, SERVERS_ENV);
+  }
+  return splitServers(text, option);
+}
+
+function splitServers(text: string, option: string): string[] {
+  const servers = text.split(/[\s,]+/).filter((s) => s !== '');
   if (servers.length === 0) throw new UsageError(`${option} needs at least one host:port`);
   for (const server of servers) checkServer(server, option);
   return servers;
@@ -125,10 +184,81 @@ export function positiveNumber(name: string, text: string | undefined, fallback:
   return value;
 }
 
+/** memcached reads an expiration over 30 days as a Unix time, not a number of seconds. */
+export const MAX_RELATIVE_EXPIRATION = 2_592_000;
+
+/**
+ * An expiration in seconds (0 to 2592000) or an absolute Unix time. A number of
+ * seconds over 30 days would be read as a time in 1970, and the item would be
+ * gone at once: refused, unless it is a time still to come.
+ */
+export function expiration(name: string, text: string | undefined, max: number): number {
+  const value = integer(name, text, 0, 0, max);
+  if (value > MAX_RELATIVE_EXPIRATION && value <= Date.now() / 1000) {
+    const when = new Date(value * 1000).toISOString().slice(0, 10);
+    throw new UsageError(
+      `${name} ${value} is over 30 days, so memcached would read it as a Unix time (${when}, already past) ` +
+        `and the item would be gone at once; give at most ${MAX_RELATIVE_EXPIRATION} seconds, or an absolute ` +
+        `Unix time to come (e.g. $(date -d '+60 days' +%s))`,
+    );
+  }
+  return value;
+}
+
 /** Positional arguments count check. */
 export function expectPositionals(positionals: string[], min: number, max: number, what: string): void {
   if (positionals.length < min) throw new UsageError(`missing ${what}`);
   if (positionals.length > max) throw new UsageError(`unexpected argument "${positionals[max]!}"`);
+}
+
+/** How to reach the servers: TLS and authentication (every command that talks to servers, bench included). */
+export const securityOptions = {
+  tls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+  'tls-servername': { type: 'string' },
+  'sasl-user': { type: 'string' },
+} as const;
+
+type SecurityValues = { tls?: boolean; 'tls-ca'?: string; 'tls-servername'?: string; 'sasl-user'?: string };
+
+/** Whether the command line asks for TLS or authentication. */
+export function wantsSecurity(values: SecurityValues): boolean {
+  return values.tls === true || values['tls-ca'] !== undefined || values['tls-servername'] !== undefined || values['sasl-user'] !== undefined;
+}
+
+/** The Group's `tls` and `sasl` from --tls, --tls-ca, --tls-servername, --sasl-user and $MEMRING_PASSWORD. */
+export function security(values: SecurityValues): Pick<GroupOptions, 'tls' | 'sasl'> {
+  const result: Pick<GroupOptions, 'tls' | 'sasl'> = {};
+  const caFile = values['tls-ca'];
+  const servername = values['tls-servername'];
+  if (values.tls === true || caFile !== undefined || servername !== undefined) {
+    const tls: TlsOptions = {};
+    if (caFile !== undefined) {
+      let ca: string;
+      try {
+        ca = readFileSync(caFile, 'utf8');
+      } catch (error) {
+        throw new UsageError(`--tls-ca ${caFile}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--tls-ca ${caFile}: no PEM certificate in it`);
+      tls.ca = ca;
+    }
+    if (servername !== undefined) {
+      if (servername.trim() === '') throw new UsageError('--tls-servername needs a name');
+      tls.servername = servername;
+    }
+    result.tls = caFile === undefined && servername === undefined ? true : tls;
+  }
+  const username = values['sasl-user'];
+  if (username !== undefined) {
+    if (username === '') throw new UsageError('--sasl-user needs a user name');
+    const password = process.env[PASSWORD_ENV];
+    if (password === undefined || password === '') {
+      throw new UsageError(`--sasl-user needs the password in the ${PASSWORD_ENV} environment variable (it is never taken on the command line)`);
+    }
+    result.sasl = { username, password };
+  }
+  return result;
 }
 
 /** Options every server command takes. */
@@ -137,15 +267,26 @@ export const serverOptions = {
   distribution: { type: 'string', short: 'd' },
   protocol: { type: 'string', short: 'p' },
   timeout: { type: 'string' },
+  ...securityOptions,
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const SERVER_OPTIONS_HELP = `  -s, --servers LIST     comma-separated host:port list (default ${DEFAULT_SERVER});
-                         host:port:weight for ketama weights, [v6addr]:port for IPv6
+export const SECURITY_OPTIONS_HELP = `      --tls              connect with TLS (memcached -Z), the certificate verified
+                         against the system's CAs and the host name or address
+      --tls-ca FILE      verify against this CA (PEM) instead; implies --tls
+      --tls-servername N the name the certificate must carry (default: the host); implies --tls
+      --sasl-user USER   authenticate as USER: SASL PLAIN with -p binary (memcached -S),
+                         text authentication with meta (memcached -Y); the password is
+                         read from $${PASSWORD_ENV}, never from the command line`;
+
+export const SERVER_OPTIONS_HELP = `  -s, --servers LIST     host:port list, comma- or space-separated (default $${SERVERS_ENV},
+                         else ${DEFAULT_SERVER}); host:port:weight for ketama weights,
+                         [v6addr]:port for IPv6
   -d, --distribution D   ketama (default), libmemcached-consistent or modula
   -p, --protocol P       meta (default) or binary
       --timeout MS       per-operation timeout in milliseconds (default 1000)
+${SECURITY_OPTIONS_HELP}
       --json             print the result as JSON
   -h, --help             this help`;
 

@@ -81,7 +81,7 @@ export function formatReport(r: BenchReport): string {
   if (r.compare !== undefined) {
     lines.push(
       `raw sockets, prebuilt ${r.protocol === 'meta' ? 'mg requests' : 'GET frames'}, ${r.concurrency} in flight: ${count(r.compare.raw_ops_per_sec)} ops/s; ` +
-        `memring ${count(r.ops_per_sec)} ops/s = ${percent(r.compare.share)} of it`,
+        `memring, gets only as they are, ${count(r.ops_per_sec)} ops/s = ${percent(r.compare.share)} of it`,
     );
   }
   return `${lines.join('\n')}\n`;

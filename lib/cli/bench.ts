@@ -5,19 +5,25 @@
  * starts its own memcached on 127.0.0.1 and stops it afterwards.
  */
 import { Group } from '../group.js';
+import type { GroupOptions } from '../group-options.js';
 import { Ring } from '../hash/ring.js';
 import { parseServer } from '../hash/server.js';
 import { isMemcacheError } from '../errors.js';
 import {
   Exit,
+  SECURITY_OPTIONS_HELP,
+  SERVERS_ENV,
   UsageError,
+  configuredServers,
   distribution as parseDistribution,
   protocol as parseProtocol,
   integer,
   out,
   parseCommand,
   positiveNumber,
-  serverList,
+  security,
+  securityOptions,
+  wantsSecurity,
 } from './args.js';
 import { type BenchReport, formatReport } from './bench-report.js';
 import { Histogram } from './histogram.js';
@@ -28,13 +34,15 @@ import { count } from './table.js';
 export const BENCH_HELP = `Usage: memring bench [options]
 
 Measures throughput and latency with many requests in flight. Without
---servers, starts a memcached of its own on a free port of 127.0.0.1 and stops
-it afterwards (memcached must be installed: apt-get install -y memcached).
+--servers (or $${SERVERS_ENV}), starts a memcached of its own on a free port of
+127.0.0.1 and stops it afterwards (memcached must be installed: apt-get install
+-y memcached).
 Keys are first stored (--keys of them), then read and written at random.
 
 Options:
-  -s, --servers LIST     comma-separated host:port list (default: a local memcached
-                         started for the run); host:port:weight for ketama weights
+  -s, --servers LIST     host:port list, comma- or space-separated (default $${SERVERS_ENV},
+                         else a local memcached started for the run); host:port:weight
+                         for ketama weights
   -d, --distribution D   ketama (default), libmemcached-consistent or modula
   -p, --protocol P       meta (default) or binary
   -t, --duration SECONDS how long to run (default 5)
@@ -45,8 +53,12 @@ Options:
       --mix GET:SET      ratio of gets to sets (default 9:1; 1:0 = gets only)
       --multi N          gets are getMulti calls of N keys each
       --compare raw      also measure raw sockets sending prebuilt gets (in --protocol) at the
-                         same concurrency, and print memring's share of their rate
+                         same concurrency, and print memring's share of their rate; the raw
+                         sockets send only gets, so memring runs gets only too (--mix 1:0,
+                         the default with --compare; another --mix or --multi is refused),
+                         and they speak plain text: no --tls or --sasl-user
       --timeout MS       per-operation timeout in milliseconds (default 1000)
+${SECURITY_OPTIONS_HELP}
       --json             print the result as one JSON object (ops_per_sec, latency_us, ...)
   -h, --help             this help
 
@@ -178,6 +190,7 @@ interface Options {
   multi: number;
   compare: boolean;
   timeout: number;
+  security: Pick<GroupOptions, 'tls' | 'sasl'>;
   json: boolean;
 }
 
@@ -197,6 +210,7 @@ function parseOptions(args: string[]): Options | null {
       multi: { type: 'string' },
       compare: { type: 'string' },
       timeout: { type: 'string' },
+      ...securityOptions,
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -208,13 +222,29 @@ function parseOptions(args: string[]): Options | null {
   if (values.compare !== undefined && values.compare !== 'raw') {
     throw new UsageError(`--compare takes "raw", got "${values.compare}"`);
   }
-  const mixText = values.mix ?? '9:1';
+  const compare = values.compare === 'raw';
+  // Like with like: the raw sockets send only gets, so memring's side of a comparison does too.
+  const mixText = values.mix ?? (compare ? '1:0' : '9:1');
   const mix = /^(\d{1,6}):(\d{1,6})$/.exec(mixText);
   if (mix === null || Number(mix[1]) + Number(mix[2]) === 0) {
     throw new UsageError(`--mix must be GET:SET, two integers such as 9:1 or 1:0, got "${mixText}"`);
   }
+  if (compare && Number(mix[2]) > 0) {
+    throw new UsageError(`--compare raw measures gets only (the raw sockets send nothing else): leave out --mix or give --mix 1:0, not ${mixText}`);
+  }
+  if (compare && values.multi !== undefined) {
+    throw new UsageError('--compare raw sends single gets: it cannot be combined with --multi');
+  }
+  const secure = wantsSecurity(values);
+  if (compare && secure) {
+    throw new UsageError('--compare raw uses plain sockets without authentication: it cannot be combined with --tls or --sasl-user');
+  }
+  const servers = configuredServers(values.servers);
+  if (servers === undefined && secure) {
+    throw new UsageError(`--tls and --sasl-user need --servers (or $${SERVERS_ENV}): the memcached bench starts for itself is plain`);
+  }
   return {
-    servers: values.servers === undefined ? undefined : serverList(values.servers),
+    servers,
     distribution: parseDistribution(values.distribution),
     protocol: parseProtocol(values.protocol),
     duration:
@@ -225,8 +255,9 @@ function parseOptions(args: string[]): Options | null {
     keys: integer('--keys', values.keys, 10_000, 1, 10_000_000),
     mix: { get: Number(mix[1]), set: Number(mix[2]) },
     multi: integer('--multi', values.multi, 0, 1, 10_000),
-    compare: values.compare === 'raw',
+    compare,
     timeout: integer('--timeout', values.timeout, 1000, 1, 3_600_000),
+    security: security(values),
     json: values.json === true,
   };
 }
@@ -274,6 +305,7 @@ async function measure(
     timeout: o.timeout,
     connectTimeout: o.timeout,
     maxQueueSize: Math.max(10_000, o.concurrency),
+    ...o.security,
   });
   try {
     const versions = await group.version();

@@ -3,7 +3,9 @@
  * Each builds a Group from --servers, does one thing, closes it, and says what
  * happened in one line (or JSON); errors reach main, which prints their code.
  */
+import { isMemcacheError } from '../errors.js';
 import { Group } from '../group.js';
+import type { GroupOptions } from '../group-options.js';
 import type { Item } from '../item.js';
 import { checkKey } from '../key.js';
 import {
@@ -12,30 +14,89 @@ import {
   UsageError,
   distribution,
   expectPositionals,
+  expiration,
   integer,
   out,
   parseCommand,
   protocol,
+  security,
   serverList,
   serverOptions,
 } from './args.js';
 
-type ServerValues = { servers?: string; distribution?: string; protocol?: string; timeout?: string };
+type ServerValues = {
+  servers?: string;
+  distribution?: string;
+  protocol?: string;
+  timeout?: string;
+  tls?: boolean;
+  'tls-ca'?: string;
+  'tls-servername'?: string;
+  'sasl-user'?: string;
+};
 
 /** Keys are checked before any connection: a bad key is a usage error even with the server down. */
 function checkKeys(keys: string[]): void {
   for (const key of keys) checkKey(key);
 }
 
-function openGroup(values: ServerValues): Group {
+function groupOptions(values: ServerValues): GroupOptions {
   const timeout = integer('--timeout', values.timeout, 1000, 1, 3_600_000);
-  return new Group(serverList(values.servers), {
+  return {
     distribution: distribution(values.distribution),
     protocol: protocol(values.protocol),
     timeout,
     connectTimeout: timeout,
-  });
+    ...security(values),
+  };
 }
+
+function openGroup(values: ServerValues): Group {
+  return new Group(serverList(values.servers), groupOptions(values));
+}
+
+type Answer<T> = { server: string; value: T } | { server: string; error: { code: string; message: string } };
+
+/**
+ * Asks every server on its own, so one down server does not hide the others'
+ * answers (a Group's every-server calls reject as soon as one fails). Each
+ * failure is one line on stderr, as main prints errors.
+ */
+async function eachServer<T>(
+  command: string,
+  values: ServerValues,
+  ask: (group: Group) => Promise<Map<string, T>>,
+): Promise<Answer<T>[]> {
+  const options = groupOptions(values);
+  // The whole list is checked as a Group checks it (a server listed twice...).
+  const all = new Group(serverList(values.servers), options);
+  const names = all.serverNames;
+  await all.close();
+  const answers = await Promise.all(
+    names.map(async (server): Promise<Answer<T>> => {
+      const one = new Group([server], options);
+      try {
+        const [value] = (await ask(one)).values();
+        return { server, value: value! };
+      } catch (error) {
+        if (!isMemcacheError(error)) throw error;
+        return { server, error: { code: error.code, message: error.message } };
+      } finally {
+        await one.close();
+      }
+    }),
+  );
+  for (const answer of answers) {
+    if ('error' in answer) process.stderr.write(`memring ${command}: ${answer.error.code}: ${answer.error.message}\n`);
+  }
+  return answers;
+}
+
+const failedAny = (answers: Answer<unknown>[]): number => (answers.some((a) => 'error' in a) ? Exit.FAILED : Exit.OK);
+
+/** JSON of per-server answers: the value, or { error: code, message } for a server that failed. */
+const answersJson = (answers: Answer<unknown>[]): Record<string, unknown> =>
+  Object.fromEntries(answers.map((a) => [a.server, 'error' in a ? { error: a.error.code, message: a.error.message } : a.value]));
 
 async function withGroup<T>(values: ServerValues, run: (group: Group) => Promise<T>): Promise<T> {
   const group = openGroup(values);
@@ -129,7 +190,8 @@ Stores VALUE under KEY (on the server the ring picks). Without VALUE, the value
 is read from standard input, bytes as they are: memring set k < file.
 
 Options:
-  -e, --expires SECONDS  time to live; 0 = never (default), over 2592000 = Unix time
+  -e, --expires SECONDS  time to live, at most 2592000 (30 days); 0 = never (default);
+                         a larger number is an absolute Unix time, and must be to come
   -f, --flags N          32-bit flags stored with the value (default 0)
 ${SERVER_OPTIONS_HELP}`;
 
@@ -141,7 +203,7 @@ export async function set(args: string[]): Promise<number> {
   });
   if (values.help) return help(SET_HELP);
   expectPositionals(positionals, 1, 2, 'KEY');
-  const expires = integer('--expires', values.expires, 0, 0, MAX_UINT32);
+  const expires = expiration('--expires', values.expires, MAX_UINT32);
   const flags = integer('--flags', values.flags, 0, 0, MAX_UINT32);
   const key = positionals[0]!;
   checkKeys([key]);
@@ -197,7 +259,7 @@ the new value (64-bit: ${name === 'incr' ? 'wraps at 2^64' : 'stops at 0'}). Exi
 
 Options:
   -i, --initial N        create a missing KEY with this value (atomically)
-  -e, --expires SECONDS  expiration of the item when --initial creates it
+  -e, --expires SECONDS  expiration of the item when --initial creates it (as set's)
 ${SERVER_OPTIONS_HELP}`;
 
 export const INCR_HELP = counterHelp('incr');
@@ -217,7 +279,7 @@ export async function counter(name: 'incr' | 'decr', args: string[]): Promise<nu
   if (values.expires !== undefined && values.initial === undefined) throw new UsageError('--expires needs --initial');
   const options = {
     ...(values.initial === undefined ? {} : { initial: uint64('--initial', values.initial, 0n) }),
-    ...(values.expires === undefined ? {} : { expires: integer('--expires', values.expires, 0, 0, MAX_UINT32 - 1) }),
+    ...(values.expires === undefined ? {} : { expires: expiration('--expires', values.expires, MAX_UINT32 - 1) }),
   };
   return withGroup(values, async (group) => {
     const result = await (name === 'incr' ? group.incr(key, delta, options) : group.decr(key, delta, options));
@@ -230,54 +292,67 @@ export async function counter(name: 'incr' | 'decr', args: string[]): Promise<nu
 
 // ---- stats / version / flush ----
 
+/** The groups of name/value statistics memcached answers `stats GROUP` with. */
+const STATS_GROUPS = ['settings', 'items', 'slabs', 'sizes', 'conns', 'extstore'];
+
 export const STATS_HELP = `Usage: memring stats [options] [GROUP]
 
 Prints every server's statistics ("stats" in memcached's terms), or a group of
-them: settings, items, slabs, sizes, conns.
+them: ${STATS_GROUPS.join(', ')}. A server that fails is one error line on
+stderr, the others' statistics are still printed, and the exit code is 1.
 
 Options:
 ${SERVER_OPTIONS_HELP}
 
-JSON: { "host:port": { name: value, ... }, ... }.`;
+JSON: { "host:port": { name: value, ... }, ... }; a server that failed:
+{ "error": "MC_ERR_...", "message": "..." }.`;
 
 export async function stats(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand({ args, options: serverOptions, allowPositionals: true });
   if (values.help) return help(STATS_HELP);
   expectPositionals(positionals, 0, 1, 'GROUP');
-  return withGroup(values, async (group) => {
-    const byServer = await group.stats(positionals[0]);
-    if (values.json) return json(Object.fromEntries(byServer)).then(() => Exit.OK);
+  const group = positionals[0];
+  if (group !== undefined && !STATS_GROUPS.includes(group)) {
+    throw new UsageError(`unknown stats group "${group}"; give one of ${STATS_GROUPS.join(', ')}, or none for the general statistics`);
+  }
+  const answers = await eachServer('stats', values, (one) => one.stats(group));
+  if (values.json) await json(answersJson(answers));
+  else {
     const lines: string[] = [];
-    for (const [server, entries] of byServer) {
-      lines.push(server);
-      const names = Object.keys(entries);
+    for (const answer of answers) {
+      if ('error' in answer) continue;
+      lines.push(answer.server);
+      const names = Object.keys(answer.value);
       const width = Math.max(0, ...names.map((n) => n.length));
-      for (const name of names) lines.push(`  ${name.padEnd(width)}  ${entries[name]!}`);
+      for (const name of names) lines.push(`  ${name.padEnd(width)}  ${answer.value[name]!}`);
     }
-    await out(`${lines.join('\n')}\n`);
-    return Exit.OK;
-  });
+    if (lines.length > 0) await out(`${lines.join('\n')}\n`);
+  }
+  return failedAny(answers);
 }
 
 export const VERSION_HELP = `Usage: memring version [options]
 
-Prints each server's memcached version.
+Prints each server's memcached version. A server that fails is one error line
+on stderr, the others' versions are still printed, and the exit code is 1.
 
 Options:
 ${SERVER_OPTIONS_HELP}
 
-JSON: { "host:port": "1.6.18", ... }.`;
+JSON: { "host:port": "1.6.18", ... }; a server that failed:
+{ "error": "MC_ERR_...", "message": "..." }.`;
 
 export async function version(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand({ args, options: serverOptions, allowPositionals: true });
   if (values.help) return help(VERSION_HELP);
   expectPositionals(positionals, 0, 0, '');
-  return withGroup(values, async (group) => {
-    const byServer = await group.version();
-    if (values.json) await json(Object.fromEntries(byServer));
-    else await out([...byServer].map(([server, v]) => `${server} ${v}\n`).join(''));
-    return Exit.OK;
-  });
+  const answers = await eachServer('version', values, (one) => one.version());
+  if (values.json) await json(answersJson(answers));
+  else {
+    const text = answers.map((a) => ('error' in a ? '' : `${a.server} ${a.value}\n`)).join('');
+    if (text !== '') await out(text);
+  }
+  return failedAny(answers);
 }
 
 export const FLUSH_HELP = `Usage: memring flush [options]

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 
 import { Group } from '../../lib/index.js';
 import { MemcachedServer, freePort } from '../support/memcached.js';
-import { memring } from './run.js';
+import { cleanEnv, memring } from './run.js';
 
 let one: MemcachedServer;
 let two: MemcachedServer;
@@ -200,11 +200,33 @@ describe('memring against a server that is down', () => {
     });
   }
 
-  it('names the down server when only one of several is down', async () => {
+  it('version: prints the live server\'s answer and the down server\'s error, exit 1', async () => {
     const down = `127.0.0.1:${await freePort()}`;
+    const [expected] = [...(await group.version()).values()];
     const r = await memring(['version', '--servers', `${one.address},${down}`]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`MC_ERR_CONNECT: .*\\(${down.replace(/\./g, '\\.')}\\)`));
+    assert.equal(r.stdout, `${one.address} ${expected!}\n`);
+    assert.match(r.stderr, new RegExp(`^memring version: MC_ERR_CONNECT: .*\\(${down.replace(/\./g, '\\.')}\\)\\n$`));
+    const json = await memring(['version', '--servers', `${down},${one.address}`, '--json']);
+    assert.equal(json.code, 1);
+    const answers = JSON.parse(json.stdout) as Record<string, string | { error: string; message: string }>;
+    assert.deepEqual(Object.keys(answers), [down, one.address]);
+    assert.equal(answers[one.address], expected);
+    assert.equal((answers[down] as { error: string }).error, 'MC_ERR_CONNECT');
+    assert.match((answers[down] as { message: string }).message, new RegExp(down.replace(/\./g, '\\.')));
+  });
+
+  it('stats: prints the live servers\' statistics and the down server\'s error, exit 1', async () => {
+    const down = `127.0.0.1:${await freePort()}`;
+    const r = await memring(['stats', '--servers', `${one.address},${down},${two.address}`, 'settings']);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, new RegExp(`^${one.address}\\n  [\\s\\S]*\\n${two.address}\\n  [\\s\\S]*tcpport +${two.port}\\n`));
+    assert.ok(!r.stdout.includes(down));
+    assert.match(r.stderr, new RegExp(`^memring stats: MC_ERR_CONNECT: .*${down.replace(/\./g, '\\.')}.*\\n$`));
+    const json = await memring(['stats', '--servers', `${one.address},${down}`, '--json']);
+    const answers = JSON.parse(json.stdout) as Record<string, Record<string, string>>;
+    assert.equal(answers[one.address]!['pid'] !== undefined, true);
+    assert.equal(answers[down]!['error'], 'MC_ERR_CONNECT');
   });
 });
 
@@ -231,5 +253,50 @@ describe('memring --protocol', () => {
     } finally {
       await ascii.stop();
     }
+  });
+});
+
+describe('memring with MEMCACHED_SERVERS', () => {
+  it('reads the servers from MEMCACHED_SERVERS (space- or comma-separated) when --servers is absent', async () => {
+    const [expected] = [...(await group.version()).values()];
+    for (const list of [`${one.address} ${two.address}`, `${one.address},${two.address}`, ` ${one.address}, ${two.address} `]) {
+      const r = await memring(['version'], { env: cleanEnv({ MEMCACHED_SERVERS: list }) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${one.address} ${expected!}\n${two.address} ${expected!}\n`, list);
+    }
+  });
+
+  it('places keys as a Group of those servers does, and --servers wins over it', async () => {
+    const placing = new Group([one.address, two.address]);
+    try {
+      const key = fresh('env');
+      const set = await memring(['set', key, 'from env'], { env: cleanEnv({ MEMCACHED_SERVERS: `${one.address} ${two.address}` }) });
+      assert.equal(set.code, 0, set.stderr);
+      assert.equal(set.stdout, `stored ${key} on ${placing.serverFor(key)!}\n`);
+      assert.equal((await placing.get(key))?.text, 'from env');
+      const down = `127.0.0.1:${await freePort()}`;
+      const get = await memring(['get', '-s', `${one.address},${two.address}`, key], { env: cleanEnv({ MEMCACHED_SERVERS: down }) });
+      assert.equal(get.code, 0, get.stderr);
+      assert.equal(get.stdout, 'from env\n');
+    } finally {
+      await placing.close();
+    }
+  });
+});
+
+describe('memring set --expires', () => {
+  it('takes an absolute Unix time to come (over 30 days from 1970), and the item is there', async () => {
+    const key = fresh('absolute');
+    const at = Math.floor(Date.now() / 1000) + 3600;
+    const r = await memring(['set', '-s', one.address, '--expires', String(at), key, 'later']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await group.get(key))?.text, 'later');
+  });
+
+  it('takes exactly 2592000 seconds (30 days) as a time to live', async () => {
+    const key = fresh('thirty-days');
+    const r = await memring(['set', '-s', one.address, '--expires', '2592000', key, 'month']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await group.get(key))?.text, 'month');
   });
 });

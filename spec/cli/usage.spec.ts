@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
-import { memring } from './run.js';
+import { cleanEnv, memring } from './run.js';
 
 const COMMANDS = ['bench', 'ring', 'get', 'set', 'delete', 'incr', 'decr', 'stats', 'version', 'flush'];
 
@@ -22,6 +22,9 @@ describe('memring: help', () => {
       assert.match(r.stdout, new RegExp(`^Usage: memring ${command} `));
       assert.match(r.stdout, /--servers/);
       assert.match(r.stdout, /-h, --help/);
+      // Every command that talks to servers says how to reach secured ones; ring only computes.
+      if (command !== 'ring') assert.match(r.stdout, /--tls-ca FILE[\s\S]*--sasl-user USER[\s\S]*MEMRING_PASSWORD/);
+      if (command !== 'ring') assert.match(r.stdout, /MEMCACHED_SERVERS/);
       const viaHelp = await memring(['help', command]);
       assert.equal(viaHelp.stdout, r.stdout);
     });
@@ -36,11 +39,28 @@ describe('memring: help', () => {
 });
 
 describe('memring: usage errors exit 2 with a clear message and nothing on stdout', () => {
-  const cases: [string, string[], RegExp][] = [
+  const cases: [string, string[], RegExp, NodeJS.ProcessEnv?][] = [
     ['no command', [], /Usage: memring <command>/],
     ['an unknown command', ['fetch', 'k'], /unknown command "fetch"/],
     ['help for an unknown command', ['help', 'fetch'], /unknown command "fetch"/],
-    ['an unknown option', ['get', '--bogus', 'k'], /Unknown option '--bogus'[\s\S]*memring get --help/],
+    ['an unknown option', ['get', '--bogus', 'k'], /^memring get: unknown option --bogus \(an argument that begins with "-" but is not an option goes after "--"\)\n.*memring get --help/],
+    ['an option without its value', ['get', 'k', '--servers'], /^memring get: --servers needs a value\n/],
+    ['an option value that looks like an option', ['set', 'k', 'v', '--expires', '-5'], /^memring set: --expires needs a value, and -5 looks like an option; if it is the value, write --expires=-5\n/],
+    ['a short option value that looks like an option', ['get', '-s', '--json', 'k'], /^memring get: --servers needs a value, and --json looks like an option; if it is the value, write --servers=--json\n/],
+    ['a value given to a flag', ['get', '--json=yes', 'k'], /^memring get: --json takes no value\n/],
+    ['a password option (there is none: MEMRING_PASSWORD)', ['get', 'k', '--sasl-password', 'x'], /unknown option --sasl-password/],
+    ['--sasl-user without MEMRING_PASSWORD', ['get', 'k', '--sasl-user', 'app'], /--sasl-user needs the password in the MEMRING_PASSWORD environment variable/],
+    ['an empty --sasl-user', ['version', '--sasl-user='], /--sasl-user needs a user name/],
+    ['a --tls-ca file that is not there', ['get', 'k', '--tls-ca', '/nonexistent/ca.pem'], /--tls-ca \/nonexistent\/ca\.pem: cannot read it \(ENOENT\)/],
+    ['a --tls-ca file without a certificate', ['get', 'k', '--tls-ca', 'package.json'], /--tls-ca package\.json: no PEM certificate in it/],
+    ['an unknown stats group', ['stats', 'nosuchgroup'], /unknown stats group "nosuchgroup"; give one of settings, items, slabs, sizes, conns/],
+    ['a relative --expires over 30 days', ['set', 'k', 'v', '--expires', '2592001'], /--expires 2592001 is over 30 days, so memcached would read it as a Unix time \(1970-01-31, already past\).*give at most 2592000 seconds, or an absolute Unix time to come/],
+    ['a counter --expires over 30 days', ['incr', 'k', '-i', '1', '-e', '31536000'], /--expires 31536000 is over 30 days.*at most 2592000/],
+    ['a bad MEMCACHED_SERVERS', ['version'], /MEMCACHED_SERVERS: port out of range/, { MEMCACHED_SERVERS: '127.0.0.1:11211 127.0.0.1:99999' }],
+    ['bench --compare raw with sets in the mix', ['bench', '--compare', 'raw', '--mix', '9:1'], /--compare raw measures gets only \(the raw sockets send nothing else\): leave out --mix or give --mix 1:0, not 9:1/],
+    ['bench --compare raw with --multi', ['bench', '--compare', 'raw', '--multi', '10'], /--compare raw sends single gets: it cannot be combined with --multi/],
+    ['bench --compare raw with --tls', ['bench', '-s', '127.0.0.1:1', '--compare', 'raw', '--tls'], /--compare raw uses plain sockets without authentication/],
+    ['bench --tls without servers', ['bench', '--tls'], /--tls and --sasl-user need --servers \(or \$MEMCACHED_SERVERS\)/],
     ['a missing key', ['get'], /missing KEY/],
     ['a key with a space', ['get', 'a b'], /MC_ERR_BAD_KEY/],
     ['a key over 250 bytes', ['set', 'k'.repeat(251), 'v'], /MC_ERR_BAD_KEY/],
@@ -66,9 +86,9 @@ describe('memring: usage errors exit 2 with a clear message and nothing on stdou
     ['ring adding a server already listed', ['ring', '-s', 'a,b', '--add', 'b:11211'], /--add b:11211: already in the list/],
     ['ring removing every server', ['ring', '-s', 'a', '--remove', 'a'], /would leave no server/],
   ];
-  for (const [name, args, message] of cases) {
+  for (const [name, args, message, env] of cases) {
     it(`${name}: memring ${args.join(' ')}`, async () => {
-      const r = await memring(args);
+      const r = await memring(args, { env: cleanEnv(env) });
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
       // One line, plus the pointer to --help (a bare `memring` prints the whole usage).
