@@ -1,9 +1,9 @@
 /**
  * `await using` for Group and CacheAPI. At run time the key is
- * `Symbol.asyncDispose` where the runtime has it (Node 22+, Bun, Deno; Node
- * 18.18+/20.4+ define it as `Symbol.for('nodejs.asyncDispose')`), else that
+ * `Symbol.asyncDispose` where the runtime has it (Node 22+, Bun, Deno; recent
+ * Node 20 releases define it as `Symbol.for('nodejs.asyncDispose')`), else that
  * same registered symbol, so an older Node 20 still has the method under the
- * key its later versions use.
+ * key its later releases use.
  * @internal
  */
 export const asyncDispose: symbol =
