@@ -23,7 +23,7 @@ interface Moves {
   keys?: { key: string; before: string; after: string }[];
 }
 
-const FOUR = '10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4';
+const FOUR = '127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4';
 
 describe('memring ring --json: placement observed from libmemcached 1.0.18 (spec/hash/vectors/placement.json)', () => {
   it('covers every case of the vector file', () => {
@@ -65,20 +65,20 @@ describe('memring ring: text output', () => {
   });
 
   it('without keys, prints each server\'s points and share of a sample of keys, with a bar', async () => {
-    const r = await memring(['ring', '-s', '10.0.0.1:11211:1,10.0.0.2:11211:3']);
+    const r = await memring(['ring', '-s', '127.0.0.1:11211:1,127.0.0.2:11211:3']);
     assert.equal(r.code, 0);
     const lines = r.stdout.split('\n');
     assert.match(lines[0]!, /^ketama, 2 servers, sample of 100,000 keys$/);
     assert.match(lines[2]!, /^server +points +%points +keys +%keys$/);
-    const light = lines.find((l) => l.startsWith('10.0.0.1:11211'))!;
-    const heavy = lines.find((l) => l.startsWith('10.0.0.2:11211'))!;
+    const light = lines.find((l) => l.startsWith('127.0.0.1:11211'))!;
+    const heavy = lines.find((l) => l.startsWith('127.0.0.2:11211'))!;
     assert.ok(heavy.split('#').length > 2 * light.split('#').length, 'the weight-3 server has the longer bar');
   });
 
   it('reports the share that moves when a server is added, and the per-key move', async () => {
-    const r = await memring(['ring', '-s', FOUR, '--add', '10.0.0.5', 'k1', 'k2']);
+    const r = await memring(['ring', '-s', FOUR, '--add', '127.0.0.5', 'k1', 'k2']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^ketama, 4 → 5 servers \(\+10\.0\.0\.5:11211\), sample of 100,000 keys\n/);
+    assert.match(r.stdout, /^ketama, 4 → 5 servers \(\+127\.0\.0\.5:11211\), sample of 100,000 keys\n/);
     assert.match(r.stdout, /\nmoved: \d+\.\d% of the keys \([\d,]+\); ideal: 20\.0%/);
     assert.match(r.stdout, /\nbefore\n/);
     assert.match(r.stdout, /\nafter\n/);
@@ -88,18 +88,18 @@ describe('memring ring: text output', () => {
 
 describe('memring ring --add/--remove --json', () => {
   it('ketama: adding a fifth server moves about a fifth of the keys, all of them to the new server', async () => {
-    const r = await memring(['ring', '-s', FOUR, '--add', '10.0.0.5:11211', '--json', '--sample', '20000', 'a', 'b', 'c', 'd', 'e', 'f']);
+    const r = await memring(['ring', '-s', FOUR, '--add', '127.0.0.5:11211', '--json', '--sample', '20000', 'a', 'b', 'c', 'd', 'e', 'f']);
     assert.equal(r.code, 0, r.stderr);
     const m = JSON.parse(r.stdout) as Moves;
     assert.equal(m.distribution, 'ketama');
-    assert.deepEqual(m.added, ['10.0.0.5:11211']);
+    assert.deepEqual(m.added, ['127.0.0.5:11211']);
     assert.deepEqual(m.removed, []);
     assert.equal(m.sample, 20000);
     assert.equal(m.moved_share, m.moved / 20000);
     assert.equal(m.ideal_moved_share, 0.2);
     assert.ok(m.moved_share > 0.12 && m.moved_share < 0.28, `moved ${m.moved_share}`);
     // Consistent hashing: what moved went to the new server, so its keys are exactly the moved ones.
-    assert.equal(m.after.find((s) => s.server === '10.0.0.5:11211')!.keys, m.moved);
+    assert.equal(m.after.find((s) => s.server === '127.0.0.5:11211')!.keys, m.moved);
     assert.deepEqual(m.before.map((s) => s.points), [160, 160, 160, 160]);
     assert.deepEqual(m.after.map((s) => s.points), [160, 160, 160, 160, 160]);
     for (const shares of [m.before, m.after]) {
@@ -107,24 +107,24 @@ describe('memring ring --add/--remove --json', () => {
       assert.ok(Math.abs(shares.reduce((n, s) => n + s.point_share!, 0) - 1) < 1e-9);
     }
     const before = new Ring(FOUR.split(','));
-    const after = new Ring([...FOUR.split(','), '10.0.0.5:11211']);
+    const after = new Ring([...FOUR.split(','), '127.0.0.5:11211']);
     for (const k of m.keys!) {
       assert.equal(k.before, before.servers[before.pick(k.key)]!.address);
       assert.equal(k.after, after.servers[after.pick(k.key)]!.address);
-      assert.ok(k.after === k.before || k.after === '10.0.0.5:11211', `${k.key} moved only to the new server`);
+      assert.ok(k.after === k.before || k.after === '127.0.0.5:11211', `${k.key} moved only to the new server`);
     }
   });
 
   it('ketama: removing a server moves only its keys', async () => {
-    const r = await memring(['ring', '-s', FOUR, '--remove', '10.0.0.2:11211', '--json', '--sample', '20000']);
+    const r = await memring(['ring', '-s', FOUR, '--remove', '127.0.0.2:11211', '--json', '--sample', '20000']);
     const m = JSON.parse(r.stdout) as Moves;
     assert.equal(m.ideal_moved_share, 0.25);
-    assert.equal(m.before.find((s) => s.server === '10.0.0.2:11211')!.keys, m.moved);
+    assert.equal(m.before.find((s) => s.server === '127.0.0.2:11211')!.keys, m.moved);
     assert.equal(m.after.length, 3);
   });
 
   it('modula: removing one of four servers moves most keys, and there are no points', async () => {
-    const r = await memring(['ring', '-s', FOUR, '-d', 'modula', '--remove', '10.0.0.4', '--json', '--sample', '20000']);
+    const r = await memring(['ring', '-s', FOUR, '-d', 'modula', '--remove', '127.0.0.4', '--json', '--sample', '20000']);
     const m = JSON.parse(r.stdout) as Moves;
     assert.equal(m.distribution, 'modula');
     assert.ok(m.moved_share > 0.6, `moved ${m.moved_share}`);
@@ -132,7 +132,7 @@ describe('memring ring --add/--remove --json', () => {
   });
 
   it('weights count: a weight-2 server added to four takes about a third of the keys', async () => {
-    const r = await memring(['ring', '-s', FOUR, '--add', '10.0.0.5:11211:2', '--json', '--sample', '20000']);
+    const r = await memring(['ring', '-s', FOUR, '--add', '127.0.0.5:11211:2', '--json', '--sample', '20000']);
     const m = JSON.parse(r.stdout) as Moves;
     assert.ok(Math.abs(m.ideal_moved_share - 1 / 3) < 1e-9);
     assert.ok(m.moved_share > 0.25 && m.moved_share < 0.42, `moved ${m.moved_share}`);
