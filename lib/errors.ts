@@ -46,6 +46,10 @@ export const ErrorCode = {
   SERVER_DOWN: 'MC_ERR_SERVER_DOWN',
   /** No live server is left to take the key. */
   NO_SERVERS: 'MC_ERR_NO_SERVERS',
+  /** The operation needs what the group's protocol (or a proxy in front of the servers) does not offer. */
+  UNSUPPORTED: 'MC_ERR_UNSUPPORTED',
+  /** A stored value the group's transcoder cannot decode (the raw bytes are kept on the error). */
+  DECODE: 'MC_ERR_DECODE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
