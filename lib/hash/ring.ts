@@ -13,8 +13,7 @@
 
 import { ErrorCode, MemcacheError } from '../errors.js';
 import type { Continuum } from './continuum.js';
-import { md5Word } from './md5.js';
-import { oneAtATime } from './one-at-a-time.js';
+import { isKeyHash, KEY_HASHES, keyHashFunction, type KeyHash, type KeyHashFunction } from './key-hash.js';
 import { CONSISTENT_POINTS_PER_SERVER, ketamaPointCount } from './point-counts.js';
 import { PointPool } from './point-pool.js';
 import { ServerPoints } from './server-points.js';
@@ -27,12 +26,21 @@ import { labelPrefix, serverIdentity, toServer, type Server, type ServerInput } 
  *   per server when every weight is 1, else the weighted MD5 points of `ketama`.
  * - `modula`: one-at-a-time(key) % server count, weights ignored (libmemcached's
  *   default, and OpenSIPS's).
+ * One-at-a-time above is the default key hash: RingOptions.hash picks another.
  */
 export type Distribution = 'ketama' | 'libmemcached-consistent' | 'modula';
 
 export interface RingOptions {
   /** Default `ketama`. */
   distribution?: Distribution | undefined;
+  /**
+   * The key hash (libmemcached's MEMCACHED_BEHAVIOR_HASH, PHP's OPT_HASH).
+   * Default `md5` in `ketama`, `one-at-a-time` in the others. It hashes the
+   * keys and, in unweighted `libmemcached-consistent`, the continuum labels;
+   * weighted points are MD5 whatever it is, as in libmemcached (so `ketama`
+   * with another hash is PHP's LIBKETAMA_COMPATIBLE with OPT_HASH set after it).
+   */
+  hash?: KeyHash | undefined;
 }
 
 const DISTRIBUTIONS: readonly Distribution[] = ['ketama', 'libmemcached-consistent', 'modula'];
@@ -42,8 +50,8 @@ const MAX_SERVERS = 0x10000;
 // What the continuum is made of.
 const NO_POINTS = 0; // modula
 const WEIGHTED_MD5_POINTS = 1;
-const ONE_AT_A_TIME_POINTS = 2;
-type PointKind = typeof NO_POINTS | typeof WEIGHTED_MD5_POINTS | typeof ONE_AT_A_TIME_POINTS;
+const KEY_HASH_POINTS = 2; // 100 per server, hashed with the key hash
+type PointKind = typeof NO_POINTS | typeof WEIGHTED_MD5_POINTS | typeof KEY_HASH_POINTS;
 
 function badConfig(message: string, server?: string): never {
   throw new MemcacheError(ErrorCode.BAD_CONFIG, message, { server });
@@ -53,8 +61,9 @@ export class Ring {
   /** The servers, checked, in the order given; `pick` returns indexes into this list. */
   readonly servers: readonly Server[];
   readonly distribution: Distribution;
+  readonly hash: KeyHash;
 
-  readonly #md5Keys: boolean;
+  readonly #keyHash: KeyHashFunction;
   readonly #pointKind: PointKind;
   readonly #serverPoints: readonly ServerPoints[];
   readonly #live: Uint8Array;
@@ -71,6 +80,8 @@ export class Ring {
     if (!DISTRIBUTIONS.includes(distribution)) {
       badConfig(`unknown distribution "${String(distribution)}"; use ${DISTRIBUTIONS.join(', ')}`);
     }
+    const hash = options.hash ?? (distribution === 'ketama' ? 'md5' : 'one-at-a-time');
+    if (!isKeyHash(hash)) badConfig(`unknown hash "${String(hash)}"; use ${KEY_HASHES.join(', ')}`);
     if (!Array.isArray(servers) || servers.length === 0) badConfig('a ring needs at least one server');
     if (servers.length > MAX_SERVERS) badConfig(`a ring holds at most ${MAX_SERVERS} servers`);
 
@@ -84,14 +95,15 @@ export class Ring {
 
     this.servers = Object.freeze(checked);
     this.distribution = distribution;
-    this.#md5Keys = distribution === 'ketama';
+    this.hash = hash;
+    this.#keyHash = keyHashFunction(hash);
     this.#pointKind =
       distribution === 'modula'
         ? NO_POINTS
         : distribution === 'ketama' || checked.some((server) => server.weight !== 1)
           ? WEIGHTED_MD5_POINTS
-          : ONE_AT_A_TIME_POINTS;
-    this.#serverPoints = checked.map((server) => new ServerPoints(labelPrefix(server)));
+          : KEY_HASH_POINTS;
+    this.#serverPoints = checked.map((server) => new ServerPoints(labelPrefix(server), this.#keyHash));
     this.#live = new Uint8Array(checked.length).fill(1);
     this.#liveCount = checked.length;
     this.#pointCounts = new Uint32Array(checked.length);
@@ -112,7 +124,7 @@ export class Ring {
     const count = this.servers.length;
     // libmemcached does not hash at all with one server.
     if (count === 1) return 0;
-    const hash = this.#md5Keys ? md5Word(key) : oneAtATime(key);
+    const hash = this.#keyHash(key);
     const continuum = this.#continuum;
     return continuum === undefined ? hash % count : continuum.ownerOf(hash);
   }
@@ -208,7 +220,7 @@ export class Ring {
       const counts = this.#pointCounts;
       this.#pool = new PointPool(
         this.#serverPoints.map((points, i) =>
-          this.#pointKind === WEIGHTED_MD5_POINTS ? points.md5(counts[i]!) : points.oneAtATime(),
+          this.#pointKind === WEIGHTED_MD5_POINTS ? points.md5(counts[i]!) : points.keyHashed(),
         ),
       );
     }

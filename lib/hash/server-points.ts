@@ -4,17 +4,20 @@
  * many points a server has, never their values.
  */
 
+import type { KeyHashFunction } from './key-hash.js';
 import { md5WordsOfBytes } from './md5.js';
-import { oneAtATime } from './one-at-a-time.js';
 import { CONSISTENT_POINTS_PER_SERVER, POINTS_PER_DIGEST } from './point-counts.js';
 
 export class ServerPoints {
   readonly #labelPrefix: string;
+  readonly #keyHash: KeyHashFunction;
   #md5Points = new Uint32Array(0);
-  #oaatPoints: Uint32Array | undefined;
+  #keyHashPoints: Uint32Array | undefined;
 
-  constructor(labelPrefix: string) {
+  /** `keyHash`: the ring's key hash, which also makes the unweighted points. */
+  constructor(labelPrefix: string, keyHash: KeyHashFunction) {
     this.#labelPrefix = labelPrefix;
+    this.#keyHash = keyHash;
   }
 
   /** At least the first `count` MD5 points, four per label, in label order. */
@@ -37,14 +40,17 @@ export class ServerPoints {
     return this.#md5Points;
   }
 
-  /** The 100 one-at-a-time points, one per label `prefix-0` ... `prefix-99`. */
-  oneAtATime(): Uint32Array {
-    if (this.#oaatPoints === undefined) {
+  /**
+   * The 100 unweighted points, one per label `prefix-0` ... `prefix-99`,
+   * hashed with the key hash (libmemcached's hashkit_digest, one-at-a-time by default).
+   */
+  keyHashed(): Uint32Array {
+    if (this.#keyHashPoints === undefined) {
       const points = new Uint32Array(CONSISTENT_POINTS_PER_SERVER);
-      for (let i = 0; i < points.length; i++) points[i] = oneAtATime(`${this.#labelPrefix}-${i}`);
-      this.#oaatPoints = points;
+      for (let i = 0; i < points.length; i++) points[i] = this.#keyHash(`${this.#labelPrefix}-${i}`);
+      this.#keyHashPoints = points;
     }
-    return this.#oaatPoints;
+    return this.#keyHashPoints;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * UTF-8 encoding of non-ASCII strings into one reusable buffer, for the hash
- * functions' slow path. ASCII strings never come here: the hashes read their
- * char codes directly.
+ * UTF-8 encoding of keys into one reusable buffer, so hashing never allocates.
+ * One-at-a-time and MD5 read ASCII strings' char codes directly and come here
+ * only for other strings; the other key hashes read every key from here.
  */
 
 const encoder = new TextEncoder();
@@ -24,4 +24,21 @@ export function encodeUtf8ToScratch(text: string): number {
 /** The buffer `encodeUtf8ToScratch` last wrote into. */
 export function utf8Scratch(): Uint8Array {
   return scratch;
+}
+
+/**
+ * Writes `text`'s UTF-8 bytes into the scratch buffer and returns the count:
+ * for the hashes that read their input in blocks. An ASCII string is copied
+ * char by char, as encodeInto would return a fresh result object.
+ */
+export function writeUtf8ToScratch(text: string): number {
+  const length = text.length;
+  if (length > scratch.length) scratch = new Uint8Array(length * 3);
+  const bytes = scratch;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return encodeUtf8ToScratch(text);
+    bytes[i] = c;
+  }
+  return length;
 }
