@@ -235,14 +235,15 @@ for (const protocol of PROTOCOLS) {
 
     it('honours expire on store, and on add and sub when they create the key', async () => {
       const [stored, added, subbed, kept] = [fresh(), fresh(), fresh(), fresh()];
-      await api.store(G1, stored, 'short-lived', 1);
-      await api.add(G1, added, 5, 1);
-      await api.sub(G1, subbed, 5, 1);
+      // 2 seconds: memcached's clock ticks once a second, so a 1-second item may be gone before it is read.
+      await api.store(G1, stored, 'short-lived', 2);
+      await api.add(G1, added, 5, 2);
+      await api.sub(G1, subbed, 5, 2);
       await api.store(G1, kept, 'forever', 0);
       assert.equal(await api.fetch(G1, stored), 'short-lived');
       assert.equal(await api.counterFetch(G1, added), 5);
       assert.equal(await api.counterFetch(G1, subbed), 0);
-      await new Promise((r) => setTimeout(r, 2100));
+      await new Promise((r) => setTimeout(r, 3100));
       assert.equal(await api.fetch(G1, stored), null);
       assert.equal(await api.counterFetch(G1, added), null);
       assert.equal(await api.counterFetch(G1, subbed), null);
