@@ -5,6 +5,7 @@ import type { SaslCredentials } from './credentials.js';
 import type { TlsOptions, Transport, TransportEvents, TransportFactory } from './transport.js';
 import { close as closeChannel, connect as connectChannel, connectError as connectErrorChannel } from '#diagnostics';
 import type { Channel } from '../diagnostics/channel.js';
+import { queueFlush, type Flushable } from './flush-queue.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -39,16 +40,6 @@ export interface ConnectionObserver {
   onFailure(connection: Connection, error: MemcacheError, lost: number): void;
 }
 
-/**
- * When queued writes go out. Where the runtime has setImmediate, once per
- * event-loop turn: the replies read from every socket in one poll phase then
- * leave as one write per socket (with 4 servers and 64 in flight that is 14
- * operations per write instead of 6 with a microtask). Elsewhere, once per
- * microtask checkpoint.
- */
-const defer: (task: () => void) => void =
-  typeof setImmediate === 'function' ? (task) => void setImmediate(task) : queueMicrotask;
-
 /** Runs a task once the sockets have been read (after the poll phase), so replies already received count. */
 const afterReads: (task: () => void) => void =
   typeof setImmediate === 'function' ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
@@ -61,7 +52,8 @@ const CLOSED = 3;
 /**
  * One pipelined connection to one server, speaking through a Codec.
  *
- * Commands are encoded as they arrive and written once per tick (see defer);
+ * Commands are encoded as they arrive and written once per tick (see flush-queue.ts;
+ * a request to an idle connection goes out at once);
  * any number may be in flight. Replies come back in order, so the commands
  * form a FIFO (linked through `Command.next`) and the codec settles the head
  * with each reply it reads (a reply that matches it not means the stream is
@@ -74,7 +66,7 @@ const CLOSED = 3;
  * rejected at once and the socket is destroyed, so a late reply can never
  * reach anyone.
  */
-export class Connection implements TransportEvents, ReplyTarget {
+export class Connection implements TransportEvents, ReplyTarget, Flushable {
   /** host:port, for messages. */
   readonly address: string;
   /** Commands queued and not yet answered (settled ones included until their reply). */
@@ -104,7 +96,6 @@ export class Connection implements TransportEvents, ReplyTarget {
   private flushScheduled = false;
   private checkScheduled = false;
   private batchDeadline = 0;
-  private readonly flushTask = (): void => this.flush();
   private readonly timerTask = (): void => this.onTimer();
   private readonly checkTask = (): void => this.checkDeadlines();
   private closeWaiters: (() => void)[] = [];
@@ -141,8 +132,15 @@ export class Connection implements TransportEvents, ReplyTarget {
     if (this.inFlight++ === 0 && this.transport !== null) this.transport.ref();
     if (this.timer === null && !this.checkScheduled) this.arm(this.options.timeout);
     if (!this.flushScheduled) {
+      if (op === this.first && this.state === OPEN && !this.blocked) {
+        // Nothing awaits a reply here: the server is idle, so this request goes out now, not after
+        // the turn (at 1 in flight that wait is the latency). Requests that follow in this turn are
+        // batched behind it as usual, since the FIFO is no longer empty.
+        this.flush();
+        return;
+      }
       this.flushScheduled = true;
-      defer(this.flushTask);
+      queueFlush(this);
     }
     if (this.state === IDLE) this.connect();
   }
@@ -259,7 +257,8 @@ export class Connection implements TransportEvents, ReplyTarget {
     }
   }
 
-  private flush(): void {
+  /** Writes every request encoded and not yet written (the flush queue's task, and after a drain or a handshake). */
+  flush(): void {
     this.flushScheduled = false;
     const codec = this.codec;
     if (this.state !== OPEN || this.blocked || codec === null || !codec.output.pending) return;
