@@ -93,7 +93,7 @@ describe('key hashes: the installed libhashkit, computing the same keys live', (
   });
 
   for (const name of KEY_HASHES) {
-    it(`${name}: ${BYTE_KEYS.length} byte keys and ${TEXT_KEYS.length} strings as libhashkit_digest hashes them`, (t) => {
+    it(`${name}: ${BYTE_KEYS.length} byte keys and ${TEXT_KEYS.length} strings, as libhashkit_digest`, (t) => {
       if (!peer.available[name]) {
         // The compiled-source vectors below cover it; here only the sign that the build lacks it.
         assert.equal(name, 'hsieh');
@@ -138,7 +138,9 @@ describe('key hash names', () => {
       'one-at-a-time', 'md5', 'crc', 'fnv1_64', 'fnv1a_64', 'fnv1_32', 'fnv1a_32', 'hsieh', 'murmur', 'jenkins',
     ]);
     assert.ok(KEY_HASHES.every(isKeyHash));
-    for (const wrong of ['MD5', 'fnv', 'crc32', 'murmur3', 'toString', '', undefined, 1]) assert.equal(isKeyHash(wrong), false);
+    for (const wrong of ['MD5', 'fnv', 'crc32', 'murmur3', 'toString', '', undefined, 1]) {
+      assert.equal(isKeyHash(wrong), false, String(wrong));
+    }
   });
 
   it('crc keeps 15 bits: every value is 0 to 32767', () => {
