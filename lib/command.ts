@@ -23,10 +23,24 @@ export const Verb = {
   Stats: 14,
   /** A round trip that changes nothing: the pool's probe, a barrier. */
   Noop: 15,
+  /**
+   * getOrSet's read (meta only: mg with N and R): a get that may win the
+   * right to load a missing or stale item. `expires` is the TTL of the stub a
+   * miss creates (lockFor), `recache` the R threshold (0: none).
+   */
+  Lease: 16,
+  /**
+   * getOrSet's store after a won lease (meta only): over the lease's item
+   * only (ms C<cas>), or only where nothing is (mode E) when casHi/casLo are
+   * 0; on success the codec writes the new item's CAS into casHi/casLo.
+   */
+  LeaseStore: 17,
+  /** Marks an item stale instead of deleting it (meta only: md I, T from `expires` when not 0, C when given). */
+  Invalidate: 18,
 } as const;
 export type Verb = (typeof Verb)[keyof typeof Verb];
 
-const verbNames = ['get', 'gat', 'touch', 'getMulti', 'set', 'add', 'replace', 'append', 'prepend', 'delete', 'incr', 'decr', 'flush', 'version', 'stats', 'noop'];
+const verbNames = ['get', 'gat', 'touch', 'getMulti', 'set', 'add', 'replace', 'append', 'prepend', 'delete', 'incr', 'decr', 'flush', 'version', 'stats', 'noop', 'getOrSet', 'getOrSet', 'invalidate'];
 
 /** The method's name for a verb ("get", "incr"...), for messages. */
 export function verbName(verb: Verb): string {
@@ -69,6 +83,8 @@ export class Command {
   /** incr/decr: create a missing key holding `initial` (with `expires`) instead of missing. */
   create = false;
   initial: Uint64 = 0;
+  /** Lease: win the recache when fewer seconds than this are left to live (mg R); 0 for none. */
+  recache = 0;
   // ---- in flight ----
   /** The codec's tags for this command's requests (binary opaques, meta O tokens): `tag`..`lastTag`. */
   tag = 0;
@@ -178,10 +194,10 @@ export function isRepeatable(command: Command): boolean {
  */
 export function commandError(command: Command, maxValueSize: number): MemcacheError | null {
   const verb = command.verb;
-  if (verb === Verb.GetMulti || verb >= Verb.Flush) return null;
+  if (verb === Verb.GetMulti || (verb >= Verb.Flush && verb <= Verb.Noop)) return null;
   try {
     checkKey(command.key);
-    if (verb >= Verb.Set && verb <= Verb.Prepend) checkValue(command.value, maxValueSize);
+    if ((verb >= Verb.Set && verb <= Verb.Prepend) || verb === Verb.LeaseStore) checkValue(command.value, maxValueSize);
   } catch (error) {
     return error as MemcacheError;
   }

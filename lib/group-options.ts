@@ -1,4 +1,5 @@
 import { ErrorCode, MemcacheError } from './errors.js';
+import { isKeyHash, KEY_HASHES, type KeyHash } from './hash/key-hash.js';
 import type { Distribution } from './hash/ring.js';
 import type { SaslCredentials } from './net/credentials.js';
 import { defaultTransport } from '#transport';
@@ -33,6 +34,13 @@ export interface GroupOptions {
   transport?: TransportFactory;
   /** Key placement: `ketama` (default), `libmemcached-consistent` or `modula` (OpenSIPS's). */
   distribution?: Distribution;
+  /**
+   * The key hash, as libmemcached's OPT_HASH: `'one-at-a-time'` (default;
+   * `'md5'` in `ketama`), `'md5'`, `'crc'` (python-memcache's, with `modula`),
+   * `'fnv1_64'`, `'fnv1a_64'`, `'fnv1_32'`, `'fnv1a_32'`, `'hsieh'`, `'murmur'`
+   * or `'jenkins'`. See the README's "Key placement".
+   */
+  hash?: KeyHash;
   /** Connections per server, at most 128. Default 1: one pipelined connection is the fastest (see the README). */
   connections?: number;
   /** Operations in flight per server before new ones are refused with MC_ERR_QUEUE_FULL. Default 10000. */
@@ -92,6 +100,7 @@ export interface GroupSettings {
   /** What every server's pool is built with (host and port come from the ring). */
   pool: Omit<PoolOptions, 'host' | 'port'>;
   distribution: Distribution | undefined;
+  hash: KeyHash | undefined;
   failover: 'fail' | 'eject';
   failureLimit: number;
 }
@@ -125,6 +134,7 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       tls: checkTls(options.tls),
     },
     distribution: options.distribution,
+    hash: checkHash(options.hash),
     failover,
     failureLimit: number('failureLimit', positiveInteger),
   };
@@ -136,6 +146,12 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
  * past a few per server, more only cost sockets and memory.
  */
 const MAX_CONNECTIONS = 128;
+
+function checkHash(hash: unknown): KeyHash | undefined {
+  if (hash === undefined || isKeyHash(hash)) return hash;
+  const shown = typeof hash === 'string' ? JSON.stringify(hash.slice(0, 30)) : describeType(hash);
+  throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown hash ${shown}; use ${KEY_HASHES.join(', ')}`);
+}
 
 function checkProtocol(protocol: unknown): CodecFactory {
   if (protocol === undefined) return CODECS[DEFAULT_PROTOCOL];

@@ -2,17 +2,28 @@ import { ErrorCode, MemcacheError } from './errors.js';
 import { Ring } from './hash/ring.js';
 import type { ServerInput } from './hash/server.js';
 import type { Item } from './item.js';
-import { resolveOptions, type GroupOptions, type Protocol } from './group-options.js';
+import { resolveOptions, type GroupOptions, type GroupSettings, type Protocol } from './group-options.js';
 import { Pool, type PoolObserver } from './net/pool.js';
 import { Command, Verb, commandError, promiseOf, verbName } from './command.js';
 import { CommandContext, tracing } from './diagnostics/command-context.js';
 import { checkKey } from './key.js';
-import { ServerEvent, type GroupEventListener, type ServerEventType } from './server-event.js';
+import { ClusterChangedEvent, DiscoveryFailedEvent, ServerEvent, type GroupEventListener, type GroupEventType } from './server-event.js';
+import type { ClusterConfig } from './discovery/cluster-config.js';
+import { ConfigEndpoint } from './discovery/config-endpoint.js';
+import { FirstCluster } from './discovery/first-cluster.js';
+import { connectHost, nextMembership } from './discovery/membership.js';
+import { ClusterPoller, type ClusterObserver } from './discovery/poller.js';
 import { disposeByClosing, type AsyncDisposableWhereTyped } from './dispose.js';
 import { abortSignal, casToken, expiration, optionsObject, uint32, uint64 } from './validate.js';
+import { Leases } from './lease/get-or-set.js';
+import type { Factory, GetOrSetOptions, InvalidateOptions } from './lease/options.js';
+import { createCounter } from './protocol/text/create-counter.js';
 
 export type { GroupOptions } from './group-options.js';
+export type { Factory, GetOrSetOptions, InvalidateOptions } from './lease/options.js';
 export { ServerEvent, type GroupEventListener, type GroupEventMap, type ServerEventType } from './server-event.js';
+export { ClusterChangedEvent, DiscoveryFailedEvent, type ClusterEventType, type GroupEventType } from './server-event.js';
+export type { ClusterNode } from './discovery/cluster-config.js';
 
 /** Per-call options every operation takes. */
 export interface CallOptions {
@@ -56,13 +67,13 @@ export type Value = string | Uint8Array;
  * not compile, and `await using`, where the compiler knows Symbol.asyncDispose.
  */
 export interface Group extends AsyncDisposableWhereTyped {
-  addEventListener<K extends ServerEventType>(
+  addEventListener<K extends GroupEventType>(
     type: K,
     // null as DOM's EventTarget takes it (it does nothing), so Group still fits where that is the EventTarget.
     listener: GroupEventListener<K, this> | null,
     options?: Parameters<EventTarget['addEventListener']>[2],
   ): void;
-  removeEventListener<K extends ServerEventType>(
+  removeEventListener<K extends GroupEventType>(
     type: K,
     listener: GroupEventListener<K, this> | null,
     options?: Parameters<EventTarget['removeEventListener']>[2],
@@ -75,19 +86,34 @@ export interface Group extends AsyncDisposableWhereTyped {
  * answer came from where.
  */
 export class Group extends EventTarget {
-  private readonly ring: Ring;
-  private readonly pools: readonly Pool[];
+  // Replaced together, synchronously, when a discovered cluster changes: a call reads both in one go.
+  private ring: Ring;
+  private pools: readonly Pool[];
+  /** With `discovery`: asks the configuration endpoint for the nodes. */
+  private readonly discovery: ClusterPoller | null = null;
+  /** What new pools are built with (discovered nodes). */
+  private readonly poolSettings: GroupSettings['pool'];
+  /** Pools of nodes gone from the cluster, closing once their operations settle. */
+  private readonly retiring = new Set<Promise<void>>();
   private readonly failover: 'fail' | 'eject';
   private readonly failureLimit: number;
   private readonly maxValueSize: number;
   /** For the `memring:command` context. */
   private readonly protocol: Protocol;
   private closed = false;
+  /** getOrSet's flights in progress (lease/get-or-set.ts). */
+  readonly #leases: Leases;
   /** What the pools tell about server health: kept out of Group's own API. */
   readonly #health: PoolObserver = {
     onDown: (pool, error) => this.serverDown(pool, error),
     onFailure: (pool, error) => this.ejectIfDue(pool, error),
     onUp: (pool) => this.serverUp(pool),
+  };
+  /** What the configuration endpoint's poller tells (discovery). */
+  readonly #cluster: ClusterObserver = {
+    onCluster: (config, previous) => this.clusterChanged(config, previous),
+    onDiscoveryFailure: (error, kept) =>
+      this.dispatchEvent(new DiscoveryFailedEvent(this.discovery!.address, error, kept?.version ?? null, kept?.nodes ?? [])),
   };
 
   static {
@@ -104,10 +130,14 @@ export class Group extends EventTarget {
     this.failureLimit = settings.failureLimit;
     this.maxValueSize = settings.pool.maxValueSize;
     this.protocol = options.protocol ?? 'meta';
-    this.ring = new Ring(list, { distribution: settings.distribution });
-    this.pools = this.ring.servers.map(
+    this.#leases = new Leases((op) => this.dispatch(op, undefined, undefined), this.protocol === 'meta', settings.pool.timeout);
+    this.ring = new Ring(list, { distribution: settings.distribution, hash: settings.hash });
+    this.poolSettings = settings.pool;
+    // With discovery the listed server is the configuration endpoint, not a node: no pool until it answers.
+    this.pools = settings.discovery !== undefined ? [] : this.ring.servers.map(
       (server) => new Pool({ ...settings.pool, host: server.host, port: server.port }, this.#health),
     );
+    if (settings.discovery !== undefined) this.discovery = this.watchCluster(settings);
   }
 
   /** host:port of every server, in configured order. */
@@ -123,6 +153,8 @@ export class Group extends EventTarget {
    */
   serverFor(key: string): string | null {
     checkKey(key);
+    // With discovery, before the first cluster configuration: no node yet.
+    if (this.pools.length === 0) return null;
     const index = this.ring.pick(key);
     return index < 0 ? null : this.pools[index]!.address;
   }
@@ -168,6 +200,7 @@ export class Group extends EventTarget {
     const result = new Map<string, Item>();
     if (list.length === 0) return Promise.resolve(result);
     if (this.closed) return Promise.reject(clientClosed());
+    if (this.pools.length === 0) return this.discovery!.firstCluster.wait(signal).then(() => this.multi(list, options, trace));
     if (this.pools.length === 1) return this.sendMulti(0, first, result, signal).then(() => result);
     const buckets: string[][] = [];
     for (let i = 0; i < list.length; i++) {
@@ -256,6 +289,28 @@ export class Group extends EventTarget {
     return this.counter(Verb.Decrement, key, delta, options);
   }
 
+  // ---- cache-aside (README, "Avoiding stampedes") ----
+
+  /**
+   * The item, or on a miss the factory's value, stored with `options.expires`
+   * and resolved as an Item. Concurrent calls for a key share one round trip
+   * and one factory call; on meta, one caller of every client of the servers
+   * loads a missing or invalidated key while the others wait (or get the stale
+   * value at once). A factory that throws rejects its own call(s) only.
+   */
+  getOrSet(key: string, factory: Factory, options: GetOrSetOptions): Promise<Item> {
+    return this.#leases.getOrSet(key, factory, options);
+  }
+
+  /**
+   * Marks the item stale instead of deleting it (meta only, md I): getOrSet
+   * callers keep getting it while the next one reloads it. False if the key
+   * does not exist. MC_ERR_UNSUPPORTED on binary, without sending.
+   */
+  invalidate(key: string, options?: InvalidateOptions): Promise<boolean> {
+    return this.#leases.invalidate(key, options);
+  }
+
   // ---- every server ----
 
   /** Invalidates every item on every server, now or after `delay` (seconds, or an absolute Unix time, as `expires`). */
@@ -284,7 +339,8 @@ export class Group extends EventTarget {
   /** Lets operations in flight settle, then closes every connection. Later calls reject with MC_ERR_CLIENT_CLOSED. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.pools.map((pool) => pool.close()));
+    this.discovery?.close();
+    await Promise.all([...this.pools.map((pool) => pool.close()), ...this.retiring]);
   }
 
   // ---- server health (through #health) ----
@@ -296,7 +352,8 @@ export class Group extends EventTarget {
 
   private serverUp(pool: Pool): void {
     const index = this.pools.indexOf(pool);
-    if (!this.ring.isLive(index)) {
+    // A pool whose node left the cluster is no longer on the ring.
+    if (index >= 0 && !this.ring.isLive(index)) {
       this.ring.restore(index);
       this.dispatchEvent(new ServerEvent('server-restored', pool.address, 0, undefined));
     }
@@ -307,9 +364,72 @@ export class Group extends EventTarget {
     // With one server there is nowhere to move its keys.
     if (this.failover !== 'eject' || this.pools.length === 1 || pool.failures < this.failureLimit) return;
     const index = this.pools.indexOf(pool);
-    if (!this.ring.isLive(index)) return;
+    if (index < 0 || !this.ring.isLive(index)) return;
     this.ring.eject(index);
     this.dispatchEvent(new ServerEvent('server-ejected', pool.address, pool.failures, error));
+  }
+
+  // ---- discovery (through #cluster) ----
+
+  /** Starts asking the configuration endpoint, the one listed server, for the cluster's nodes. */
+  private watchCluster(settings: GroupSettings): ClusterPoller {
+    const servers = this.ring.servers;
+    if (servers.length !== 1) {
+      throw new MemcacheError(ErrorCode.BAD_CONFIG, `discovery takes exactly one server, the configuration endpoint (${servers.length} listed)`);
+    }
+    const endpoint = servers[0]!;
+    const pool = settings.pool;
+    const poller = new ClusterPoller(
+      new ConfigEndpoint({
+        host: endpoint.host,
+        port: endpoint.port,
+        address: endpoint.address,
+        transport: pool.transport,
+        connectTimeout: pool.connectTimeout,
+        timeout: pool.timeout,
+        keepAliveDelay: pool.keepAliveDelay,
+        tls: pool.tls,
+      }),
+      { interval: settings.discovery!.interval, retryDelay: pool.retryDelay, maxRetryDelay: pool.maxRetryDelay },
+      this.#cluster,
+      new FirstCluster(pool.timeout, pool.maxQueueSize, endpoint.address),
+    );
+    poller.start();
+    return poller;
+  }
+
+  /**
+   * A new cluster version: the ring and pools are replaced in one step, so
+   * calls from now on go only to the listed nodes; a node that stays keeps
+   * its pool; a removed node's pool closes once its operations settle.
+   */
+  private clusterChanged(config: ClusterConfig, previous: ClusterConfig | null): void {
+    const next = nextMembership(config.nodes, previous?.nodes ?? [], this.pools, (node) =>
+      new Pool({ ...this.poolSettings, host: connectHost(node), port: node.port }, this.#health),
+    );
+    // A kept pool that 'eject' had taken off the old ring stays off the new one until a probe succeeds.
+    if (this.failover === 'eject' && next.pools.length > 1) {
+      next.ring.setLive(next.pools.map((pool) => !(pool.isDown && pool.failures >= this.failureLimit)));
+    }
+    this.ring = next.ring;
+    this.pools = next.pools;
+    for (const pool of next.retired) {
+      const closing = pool.close().finally(() => this.retiring.delete(closing));
+      this.retiring.add(closing);
+    }
+    this.dispatchEvent(
+      new ClusterChangedEvent(this.discovery!.address, config.version, previous?.version ?? null, config.nodes, next.added, next.removed),
+    );
+  }
+
+  /** A call made before the first cluster configuration: routed once it is known, or failed (see FirstCluster). */
+  private afterFirstCluster(op: Command): void {
+    this.discovery!.firstCluster.wait(op.signal).then(
+      () => {
+        if (!op.settled) this.route(op);
+      },
+      (error: MemcacheError) => op.fail(commandError(op, this.maxValueSize) ?? error),
+    );
   }
 
   // ---- internals ----
@@ -416,7 +536,7 @@ export class Group extends EventTarget {
 
   /** The pool a single-key command will go to, or null (a traced call's server, picked as route picks it). */
   private poolFor(op: Command): Pool | null {
-    if (this.pools.length === 1) return this.pools[0]!;
+    if (this.pools.length <= 1) return this.pools[0] ?? null;
     if (typeof op.key !== 'string') return null;
     const index = this.ring.pick(op.key);
     return index < 0 ? null : this.pools[index]!;
@@ -446,6 +566,7 @@ export class Group extends EventTarget {
   /** Sends a single-key operation to the server that holds its key. */
   private route(op: Command): void {
     let pool: Pool;
+    if (this.pools.length === 0) return this.afterFirstCluster(op);
     if (this.pools.length === 1) pool = this.pools[0]!;
     else {
       // Only a string is hashed; the codec checks the rest of the key rule as it writes it.
@@ -457,6 +578,8 @@ export class Group extends EventTarget {
       }
       pool = this.pools[index]!;
     }
+    // Text has no atomic create: incr/decr with an initial value runs as steps (text/create-counter.ts).
+    if (op.create && this.protocol === 'text') return createCounter(op, pool);
     pool.send(op);
   }
 
@@ -487,7 +610,12 @@ export class Group extends EventTarget {
     } catch (error) {
       return Promise.reject(error);
     }
-    const answers = this.pools.map((pool) => {
+    if (this.pools.length === 0 && !this.closed) {
+      return this.discovery!.firstCluster.wait(signal).then(() => this.eachServer<T>(template, operand, options));
+    }
+    // The pools of this call: the cluster may change before the answers are in.
+    const pools = this.pools;
+    const answers = pools.map((pool) => {
       const op = new Command(template.verb);
       op.key = template.key;
       op.expires = template.expires;
@@ -500,7 +628,7 @@ export class Group extends EventTarget {
     });
     return Promise.all(answers).then((values) => {
       const byServer = new Map<string, T>();
-      this.pools.forEach((pool, i) => byServer.set(pool.address, values[i]!));
+      pools.forEach((pool, i) => byServer.set(pool.address, values[i]!));
       return byServer;
     });
   }

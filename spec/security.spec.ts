@@ -23,6 +23,7 @@ const PASSWORD = 'pa55-Secret!word';
 const AUTH: Record<Protocol, { name: string; server: MemcachedOptions }> = {
   binary: { name: 'SASL PLAIN, memcached -S', server: { sasl: { username: USER, password: PASSWORD } } },
   meta: { name: 'text authentication, memcached -Y', server: { authFile: { username: USER, password: PASSWORD } } },
+  text: { name: 'text authentication, memcached -Y', server: { authFile: { username: USER, password: PASSWORD } } },
 };
 
 /** Everything an error could leak through: message, stack, causes, util.inspect. */

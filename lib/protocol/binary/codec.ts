@@ -3,7 +3,7 @@
  * numbered per connection), reply frames settle the command at the head of
  * the connection's FIFO, matched by opaque and opcode.
  */
-import { Command, Verb } from '../../command.js';
+import { Command, Verb, verbName } from '../../command.js';
 import { ErrorCode, MemcacheError } from '../../errors.js';
 import { Item } from '../../item.js';
 import type { SaslCredentials } from '../../net/credentials.js';
@@ -204,6 +204,11 @@ export function encodeCommand(writer: RequestWriter, command: Command): void {
       return writer.stat(key === '' ? null : key, tag);
     case Verb.Flush:
       return writer.flush(opcode, command.expires, tag);
+    case Verb.Lease:
+    case Verb.LeaseStore:
+    case Verb.Invalidate:
+      // Group never sends these over binary; refused typed rather than written as a frame with no opcode.
+      throw new MemcacheError(ErrorCode.UNSUPPORTED, `${verbName(command.verb)} needs the meta protocol (binary has no leases or stale items)`);
     default:
       return writer.empty(opcode, tag);
   }

@@ -35,6 +35,7 @@ import { ErrorCode, MemcacheError } from '../../errors.js';
 import { Item } from '../../item.js';
 import type { Codec, CodecFactory, CodecOptions, EncodedOutput, ReplyTarget } from '../codec.js';
 import { Status, describeStatus } from '../status.js';
+import { LeaseReply } from './lease-reply.js';
 import { MetaReader, Reply, replyName, type ReplyHandler } from './reader.js';
 import { MetaWriter, StoreMode } from './writer.js';
 
@@ -140,6 +141,19 @@ export class MetaCodec implements Codec, ReplyHandler {
       case Verb.Stats:
         command.result = null;
         writer.stats(command.key === '' ? null : command.key);
+        break;
+      case Verb.Lease:
+        writer.lease(command.key, tag, command.expires, command.recache);
+        break;
+      case Verb.LeaseStore:
+        // Over the lease's item only; with no item to match (the stub could not be made), only where nothing is.
+        writer.store(
+          command.casHi === 0 && command.casLo === 0 ? StoreMode.Add : StoreMode.Set,
+          command.key, command.value!, command.flags, command.expires, command.casHi, command.casLo, tag, true,
+        );
+        break;
+      case Verb.Invalidate:
+        writer.invalidate(command.key, command.expires, command.casHi, command.casLo, tag);
         break;
       default:
         writer.noop();
@@ -252,6 +266,33 @@ export class MetaCodec implements Codec, ReplyHandler {
           head.succeed(value);
         } else if (kind === Reply.NF) head.succeed(null);
         else if (kind === Reply.NS) head.fail(this.statusError(head, Status.ItemNotStored, ErrorCode.SERVER, 'the missing key could not be created (NS)'));
+        else throw this.unexpected(head, r);
+        return this.target.complete();
+      case Verb.Lease:
+        this.checkTag(head, r);
+        if (kind === Reply.VA) {
+          if (!head.settled) {
+            const item = new Item(r.value(), r.flags, r.casHi, r.casLo);
+            // A plain hit resolves as a get does; W, X or Z come with what they say.
+            head.succeed(r.lease === 0 ? item : new LeaseReply(item, r.lease));
+          }
+        } else if (kind === Reply.EN) head.succeed(null);
+        else throw this.unexpected(head, r);
+        return this.target.complete();
+      case Verb.LeaseStore:
+        this.checkTag(head, r);
+        if (kind === Reply.HD) {
+          // The stored item's CAS (asked for with c), for the Item getOrSet resolves to.
+          head.casHi = r.casHi;
+          head.casLo = r.casLo;
+          head.succeed(true);
+        } else if (kind === Reply.NS || kind === Reply.EX || kind === Reply.NF) head.succeed(false);
+        else throw this.unexpected(head, r);
+        return this.target.complete();
+      case Verb.Invalidate:
+        this.checkTag(head, r);
+        if (kind === Reply.HD) head.succeed(true);
+        else if (kind === Reply.NF || kind === Reply.EX) head.succeed(false);
         else throw this.unexpected(head, r);
         return this.target.complete();
       case Verb.Flush:

@@ -40,6 +40,16 @@ export function replyName(kind: number): string {
   return replyNames[kind] ?? `reply ${kind}`;
 }
 
+/** The lease flags of an mg reply (MetaReader.lease), one bit each. */
+export const LeaseFlag = {
+  /** W: this client won the right to (re)load the item. */
+  Won: 1,
+  /** X: the item is stale (marked by md I). */
+  Stale: 2,
+  /** Z: another client already holds the win. */
+  Taken: 4,
+} as const;
+
 /** Receives each complete reply; reads the reader's fields synchronously. */
 export interface ReplyHandler {
   onReply(reader: MetaReader): void;
@@ -74,6 +84,8 @@ export class MetaReader {
   opaque = -1;
   /** VA: the data block's length. */
   valueLength = 0;
+  /** W, X and Z as LeaseFlag bits, 0 when absent. */
+  lease = 0;
 
   private valueBytes: Uint8Array = EMPTY;
   private valueStart = 0;
@@ -291,6 +303,7 @@ export class MetaReader {
     this.casLo = 0;
     this.opaque = -1;
     this.valueLength = 0;
+    this.lease = 0;
     let w = start;
     while (w < end && b[w] !== SPACE) w++;
     const c0 = b[start]!;
@@ -347,8 +360,14 @@ export class MetaReader {
         const n = uint32(b, at + 2, e);
         if (n < 0) throw corrupt('O token is not one of ours (a 32-bit number)');
         this.opaque = n;
+      } else if (flag === 0x57 /* W */) {
+        this.lease |= LeaseFlag.Won;
+      } else if (flag === 0x58 /* X */) {
+        this.lease |= LeaseFlag.Stale;
+      } else if (flag === 0x5a /* Z */) {
+        this.lease |= LeaseFlag.Taken;
       }
-      // Other flags (k, t, s, W, X, Z...) are not asked for or carry nothing the client keeps.
+      // Other flags (k, t, s...) are not asked for or carry nothing the client keeps.
       at = e;
     }
   }

@@ -37,6 +37,9 @@ export const StoreMode = {
 } as const;
 
 export class MetaWriter extends BlockWriter {
+  /** The store being written asks for its new CAS (ms c): read by storeLine, which may run twice per store. */
+  private returnCas = false;
+
   // ---- requests -------------------------------------------------------------
 
   /** `mg <key> v f c [T<ttl>] O<tag> [q]`: a get (gat with a TTL; quiet in a getMulti). */
@@ -52,6 +55,19 @@ export class MetaWriter extends BlockWriter {
     this.commit(this.eol(at));
   }
 
+  /**
+   * `mg <key> v f c N<lockFor> [R<recache>] O<tag>`: getOrSet's get, which
+   * creates a stub on a miss and may win (W) the right to load the item.
+   */
+  lease(key: string, tag: number, lockFor: number, recache: number): void {
+    let at = this.open(MG, key, 0);
+    at = this.bytes(at, GET_FLAGS);
+    at = this.uint32Flag(at, 0x4e /* N */, lockFor);
+    if (recache !== 0) at = this.uint32Flag(at, 0x52 /* R */, recache);
+    at = this.uint32Flag(at, 0x4f /* O */, tag);
+    this.commit(this.eol(at));
+  }
+
   /** `mg <key> T<ttl> O<tag>`: a touch (HD, or EN on a miss). */
   touch(key: string, expires: number, tag: number): void {
     let at = this.open(MG, key, 0);
@@ -61,10 +77,22 @@ export class MetaWriter extends BlockWriter {
   }
 
   /**
-   * `ms <key> <datalen> [F<flags> T<ttl>] [C<cas>] M<mode> O<tag>` and the data.
+   * `ms <key> <datalen> [F<flags> T<ttl>] [C<cas>] M<mode> O<tag> [c]` and the data.
    * Append and prepend keep the stored item's flags and TTL, so theirs are not sent.
+   * With `returnCas` the reply carries the stored item's new CAS.
    */
-  store(mode: number, key: string, value: Uint8Array | string, flags: number, expires: number, casHi: number, casLo: number, tag: number): void {
+  store(
+    mode: number,
+    key: string,
+    value: Uint8Array | string,
+    flags: number,
+    expires: number,
+    casHi: number,
+    casLo: number,
+    tag: number,
+    returnCas = false,
+  ): void {
+    this.returnCas = returnCas;
     const room = inlineRoom(value);
     const at = this.open(MS, key, room + 2);
     const b = this.block;
@@ -100,6 +128,20 @@ export class MetaWriter extends BlockWriter {
     b[end] = CR;
     b[end + 1] = LF;
     this.commit(end + 2);
+  }
+
+  /** `md <key> I [T<ttl>] [C<cas>] O<tag>`: marks the item stale (and clears its win) instead of deleting it. */
+  invalidate(key: string, staleFor: number, casHi: number, casLo: number, tag: number): void {
+    let at = this.open(MD, key, 0);
+    const b = this.block;
+    b[at] = SPACE;
+    b[at + 1] = 0x49; // I
+    at += 2;
+    // T0 would make the stale item immortal: 0 keeps the item's own TTL.
+    if (staleFor !== 0) at = this.uint32Flag(at, 0x54 /* T */, staleFor);
+    if (casHi !== 0 || casLo !== 0) at = this.casFlag(at, casHi, casLo);
+    at = this.uint32Flag(at, 0x4f /* O */, tag);
+    this.commit(this.eol(at));
   }
 
   /** `md <key> [C<cas>] O<tag>`. */
@@ -218,6 +260,11 @@ export class MetaWriter extends BlockWriter {
     b[at + 1] = 0x4d; // M
     b[at + 2] = mode;
     at = this.uint32Flag(at + 3, 0x4f /* O */, tag);
+    if (this.returnCas) {
+      b[at] = SPACE;
+      b[at + 1] = 0x63; // c
+      at += 2;
+    }
     return this.eol(at);
   }
 
