@@ -6,20 +6,22 @@ import { defaultTransport } from '#transport';
 import { binaryCodec } from './protocol/binary/codec.js';
 import type { CodecFactory } from './protocol/codec.js';
 import { metaCodec } from './protocol/meta/codec.js';
+import { textCodec } from './protocol/text/codec.js';
 import type { PoolOptions } from './net/pool.js';
 import type { TlsOptions, TransportFactory } from './net/transport.js';
 import { describeType, milliseconds, optionsObject, positiveInteger } from './validate.js';
 
 /** The wire protocols a Group speaks: see the README's "Protocols". */
-export type Protocol = 'meta' | 'binary';
+export type Protocol = 'meta' | 'binary' | 'text';
 
-const CODECS: Record<Protocol, CodecFactory> = { meta: metaCodec, binary: binaryCodec };
+const CODECS: Record<Protocol, CodecFactory> = { meta: metaCodec, binary: binaryCodec, text: textCodec };
 
 export interface GroupOptions {
   /**
    * The wire protocol: `'meta'` (default; memcached 1.6+, its proxy, ElastiCache
    * Serverless) or `'binary'` (servers before 1.6, hosted services that only take
-   * binary SASL). The stored items are the same.
+   * binary SASL) or `'text'` (the classic text protocol: for twemproxy, mcrouter and
+   * any memcached). The stored items are the same.
    */
   protocol?: Protocol;
   /** Milliseconds an operation may wait for its reply, connecting included. Default 1000. */
@@ -75,6 +77,16 @@ export interface GroupOptions {
    * are verified unless `rejectUnauthorized: false`.
    */
   tls?: TlsOptions | true;
+  /**
+   * `'elasticache'`: the one listed server is an ElastiCache (Memcached)
+   * configuration endpoint; the ring is built from the nodes it lists, asked
+   * now and every `discoveryInterval` ms, and rebuilt when its version grows.
+   * Keys are placed by `ketama` over the nodes' host names. See the README's
+   * "ElastiCache auto-discovery".
+   */
+  discovery?: 'elasticache';
+  /** ms between two questions to the configuration endpoint (`discovery` only). Default 60000. */
+  discoveryInterval?: number;
 }
 
 const DEFAULT_PROTOCOL: Protocol = 'meta';
@@ -90,6 +102,7 @@ const DEFAULTS = {
   failureLimit: 2,
   retryDelay: 100,
   maxRetryDelay: 2000,
+  discoveryInterval: 60_000,
 };
 
 /**
@@ -103,6 +116,8 @@ export interface GroupSettings {
   hash: KeyHash | undefined;
   failover: 'fail' | 'eject';
   failureLimit: number;
+  /** Set when the listed server is a configuration endpoint. */
+  discovery: { kind: 'elasticache'; interval: number } | undefined;
 }
 
 /**
@@ -133,11 +148,44 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       sasl: checkSasl(options.sasl),
       tls: checkTls(options.tls),
     },
-    distribution: options.distribution,
+    distribution: checkDistribution(options),
     hash: checkHash(options.hash),
     failover,
     failureLimit: number('failureLimit', positiveInteger),
+    discovery: checkDiscovery(options, number('discoveryInterval', milliseconds)),
   };
+}
+
+function checkDiscovery(options: GroupOptions, interval: number): GroupSettings['discovery'] {
+  const discovery: unknown = options.discovery;
+  if (discovery === undefined) {
+    if (options.discoveryInterval !== undefined) {
+      throw new MemcacheError(ErrorCode.BAD_CONFIG, "discoveryInterval needs discovery: 'elasticache'");
+    }
+    return undefined;
+  }
+  if (discovery !== 'elasticache') {
+    const shown = typeof discovery === 'string' ? JSON.stringify(discovery.slice(0, 20)) : describeType(discovery);
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown discovery ${shown}; use 'elasticache'`);
+  }
+  return { kind: discovery, interval };
+}
+
+/**
+ * Discovered nodes come and go: ketama moves few keys when they do (AWS
+ * recommends consistent hashing for ElastiCache), modula moves most. Another
+ * distribution is refused, not silently replaced.
+ */
+function checkDistribution(options: GroupOptions): GroupSettings['distribution'] {
+  if (options.discovery === undefined) return options.distribution;
+  const distribution = options.distribution ?? 'ketama';
+  if (distribution !== 'ketama') {
+    throw new MemcacheError(
+      ErrorCode.BAD_CONFIG,
+      `discovery places keys by ketama; distribution ${JSON.stringify(String(distribution).slice(0, 30))} cannot be used with it`,
+    );
+  }
+  return distribution;
 }
 
 /**
@@ -155,9 +203,9 @@ function checkHash(hash: unknown): KeyHash | undefined {
 
 function checkProtocol(protocol: unknown): CodecFactory {
   if (protocol === undefined) return CODECS[DEFAULT_PROTOCOL];
-  if (protocol !== 'meta' && protocol !== 'binary') {
+  if (protocol !== 'meta' && protocol !== 'binary' && protocol !== 'text') {
     const shown = typeof protocol === 'string' ? JSON.stringify(protocol.slice(0, 20)) : describeType(protocol);
-    throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown protocol ${shown}; use 'meta' or 'binary'`);
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown protocol ${shown}; use 'meta', 'binary' or 'text'`);
   }
   return CODECS[protocol];
 }

@@ -1,4 +1,6 @@
 export { Group, ServerEvent } from './group.js';
+export { ClusterChangedEvent, DiscoveryFailedEvent } from './group.js';
+export type { ClusterEventType, ClusterNode, GroupEventType } from './group.js';
 export type {
   ServerEventType,
   GroupEventListener,
