@@ -106,3 +106,30 @@ export async function interleaved(cases: [string, () => Promise<number>][], roun
     return { name, nsPerOp, opsPerSec: 1e9 / nsPerOp };
   });
 }
+
+export interface CpuMeasurement extends Measurement {
+  /** Median of the Node process's CPU time (user + system) per operation, in ns, over the rounds. */
+  cpuNsPerOp: number;
+}
+
+/** interleaved(), also taking the process's CPU time (user + system) per operation in each round. */
+export async function interleavedWithCpu(cases: [string, () => Promise<number>][], rounds = ROUNDS): Promise<CpuMeasurement[]> {
+  for (const [, run] of cases) await run();
+  const samples = cases.map(() => [] as number[]);
+  const cpu = cases.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, [, run]] of cases.entries()) {
+      const before = process.cpuUsage();
+      const start = process.hrtime.bigint();
+      const ops = await run();
+      samples[i]!.push(Number(process.hrtime.bigint() - start) / ops);
+      const used = process.cpuUsage(before);
+      cpu[i]!.push(((used.user + used.system) * 1000) / ops);
+    }
+  }
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return cases.map(([name], i) => {
+    const nsPerOp = median(samples[i]!);
+    return { name, nsPerOp, opsPerSec: 1e9 / nsPerOp, cpuNsPerOp: median(cpu[i]!) };
+  });
+}
