@@ -22,6 +22,7 @@ export { ErrorCode, MemcacheError, isMemcacheError } from './errors.js';
 export type { MemcacheErrorOptions } from './errors.js';
 export { Ring } from './hash/ring.js';
 export type { Distribution, RingOptions } from './hash/ring.js';
+export type { KeyHash } from './hash/key-hash.js';
 export { md5 } from './hash/md5.js';
 export { oneAtATime } from './hash/one-at-a-time.js';
 export { parseServer, toServer, DEFAULT_PORT } from './hash/server.js';
