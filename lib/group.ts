@@ -130,7 +130,8 @@ export class Group extends EventTarget {
     this.failureLimit = settings.failureLimit;
     this.maxValueSize = settings.pool.maxValueSize;
     this.protocol = options.protocol ?? 'meta';
-    this.#leases = new Leases((op) => this.dispatch(op, undefined, undefined), this.protocol === 'meta', settings.pool.timeout);
+    // Lease commands come filled in: no operand (an add's CAS stays unset), no options.
+    this.#leases = new Leases((op) => this.dispatch(op, NOT_GIVEN, undefined), this.protocol === 'meta', settings.pool.timeout);
     this.ring = new Ring(list, { distribution: settings.distribution, hash: settings.hash });
     this.poolSettings = settings.pool;
     // With discovery the listed server is the configuration endpoint, not a node: no pool until it answers.

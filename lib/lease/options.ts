@@ -23,15 +23,15 @@ export interface GetOrSetOptions extends CallOptions {
   staleFor?: number;
   /**
    * Seconds the caller that won the load holds it (meta only): if it neither
-   * stores nor fails within this time (it died), the next caller wins.
-   * Waiting callers never wait longer. Default 10.
+   * stores nor fails within this time (it died, or is that slow), the next
+   * caller, waiting ones included, wins and loads. Default 10.
    */
   lockFor?: number;
   /** Flags stored with a loaded value. Default 0. */
   flags?: number;
   /**
    * Milliseconds a caller waits for another client's load before it rejects
-   * with MC_ERR_TIMEOUT (never longer than `lockFor`). Default: the group's `timeout`.
+   * with MC_ERR_TIMEOUT (meta only). Default: the group's `timeout`.
    */
   timeout?: number;
 }
@@ -93,8 +93,9 @@ export function readGetOrSetOptions(factory: unknown, options: unknown, defaultW
   into.staleFor = staleFor;
   into.lockFor = lockFor;
   into.flags = given.flags === undefined ? 0 : uint32(given.flags, 'flags');
-  const wait = given.timeout === undefined ? defaultWait : milliseconds(given.timeout, 'timeout');
-  into.wait = Math.min(wait, lockFor * 1000);
+  // Not capped by lockFor: memcached counts whole seconds, so its stub may outlive lockFor by up to one;
+  // a waiter still there when it goes wins the next poll.
+  into.wait = given.timeout === undefined ? defaultWait : milliseconds(given.timeout, 'timeout');
   into.signal = abortSignal(given.signal);
 }
 
