@@ -63,6 +63,10 @@ const KEYS = [
   ...Array.from({ length: 30 }, (_, i) => `鍵${i}`),
   'a',
   'z'.repeat(250),
+  // crc 0 in libhashkit's 15 bits: libmemcached keeps 0 (python-memcache makes it 1).
+  'crc-zero-30454',
+  'crc-zero-59355',
+  'crc-zero-64781',
 ];
 
 const CONFIGURATIONS: { distribution: Distribution; weighted: boolean }[] = [
