@@ -211,6 +211,12 @@ for (const c of SERVER_CASES) {
         const key = fresh();
         await group.set(key, 'x');
         const { cas } = (await group.get(key))!;
+        if (c.protocol === 'text') {
+          // The text protocol's delete takes no CAS: refused, typed, and nothing deleted.
+          await assert.rejects(group.delete(key, { cas }), { code: 'MC_ERR_UNSUPPORTED' });
+          assert.equal((await group.get(key))?.text, 'x');
+          return;
+        }
         assert.equal(await group.delete(key, { cas: cas + 1n }), false);
         assert.equal(await group.delete(key, { cas }), true);
       });

@@ -19,8 +19,8 @@ async function failure(call: () => Promise<unknown>): Promise<{ error: MemcacheE
 }
 
 describe('the protocol option', () => {
-  it('takes meta or binary, and refuses anything else at construction with MC_ERR_BAD_CONFIG', () => {
-    for (const protocol of ['text', 'ascii', 'META', '', 5, null]) {
+  it('takes meta, binary or text, and refuses anything else at construction with MC_ERR_BAD_CONFIG', () => {
+    for (const protocol of ['ascii', 'META', 'TEXT', '', 5, null]) {
       const error = throwsCode(() => new Group(['127.0.0.1:11211'], { protocol: protocol as never }), 'MC_ERR_BAD_CONFIG');
       assert.match(error.message, /use 'meta', 'binary' or 'text'/);
     }

@@ -2,7 +2,7 @@
 // and the servers the conformance suites run them against.
 import type { Protocol } from '../../lib/group-options.js';
 
-export const PROTOCOLS = ['meta', 'binary'] as const satisfies readonly Protocol[];
+export const PROTOCOLS = ['meta', 'binary', 'text'] as const satisfies readonly Protocol[];
 
 export interface ServerCase {
   /** Shown in the spec's title. */
@@ -17,4 +17,5 @@ export const SERVER_CASES: readonly ServerCase[] = [
   // Binary disabled on the server: a meta client that fell back to binary anywhere would fail here.
   { name: 'meta, memcached -B ascii', protocol: 'meta', args: ['-B', 'ascii'] },
   { name: 'binary', protocol: 'binary', args: [] },
+  { name: 'text', protocol: 'text', args: [] },
 ];
