@@ -425,6 +425,9 @@ export class Group extends EventTarget {
 
   /** A call made before the first cluster configuration: routed once it is known, or failed (see FirstCluster). */
   private afterFirstCluster(op: Command): void {
+    // Bad input is refused at once, not after the wait.
+    const bad = commandError(op, this.maxValueSize);
+    if (bad !== null) return op.fail(bad);
     this.discovery!.firstCluster.wait(op.signal).then(
       () => {
         if (!op.settled) this.route(op);

@@ -51,7 +51,7 @@ export class FirstCluster {
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { deadline: Date.now() + this.timeout, resolve, reject, signal: signal ?? undefined, onAbort: undefined, done: false };
       if (signal != null) {
-        waiter.onAbort = () => this.settle(waiter, aborted(signal));
+        waiter.onAbort = () => this.abort(waiter, signal);
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       this.waiters.push(waiter);
@@ -89,6 +89,16 @@ export class FirstCluster {
     if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
     if (error === null) waiter.resolve();
     else waiter.reject(error);
+  }
+
+  private abort(waiter: Waiter, signal: AbortSignal): void {
+    this.settle(waiter, aborted(signal));
+    // The timer was for this waiter: the next one's deadline, or none (an aborted call keeps nothing alive).
+    if (this.timer !== null && this.waiters[this.head] === waiter) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.arm();
+    }
   }
 
   private arm(): void {
