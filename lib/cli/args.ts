@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { GroupOptions } from '../group-options.js';
 import { parseServer } from '../hash/server.js';
+import { isKeyHash, KEY_HASHES, type KeyHash } from '../hash/key-hash.js';
 import type { Distribution } from '../hash/ring.js';
 import type { TlsOptions } from '../net/transport.js';
 
@@ -155,6 +156,18 @@ export function distribution(text: string | undefined): Distribution {
   return text as Distribution;
 }
 
+/** `--hash`: undefined when not given, so the distribution's own default applies. */
+export function keyHash(text: string | undefined): KeyHash | undefined {
+  if (text === undefined) return undefined;
+  if (!isKeyHash(text)) throw new UsageError(`--hash must be one of ${KEY_HASHES.join(', ')}, got "${text}"`);
+  return text;
+}
+
+/** `--hash`'s help line, shared by the commands that take it. */
+export const HASH_HELP = `      --hash H           key hash: one-at-a-time (default; md5 with ketama), md5, crc
+                         (python-memcache's, with modula), fnv1_64, fnv1a_64, fnv1_32,
+                         fnv1a_32, hsieh, murmur or jenkins: libmemcached's OPT_HASH`;
+
 export const PROTOCOLS = ['meta', 'binary'] as const;
 export type CliProtocol = (typeof PROTOCOLS)[number];
 
@@ -265,6 +278,7 @@ export function security(values: SecurityValues): Pick<GroupOptions, 'tls' | 'sa
 export const serverOptions = {
   servers: { type: 'string', short: 's' },
   distribution: { type: 'string', short: 'd' },
+  hash: { type: 'string' },
   protocol: { type: 'string', short: 'p' },
   timeout: { type: 'string' },
   ...securityOptions,
@@ -284,6 +298,7 @@ export const SERVER_OPTIONS_HELP = `  -s, --servers LIST     host:port list, com
                          else ${DEFAULT_SERVER}); host:port:weight for ketama weights,
                          [v6addr]:port for IPv6
   -d, --distribution D   ketama (default), libmemcached-consistent or modula
+${HASH_HELP}
   -p, --protocol P       meta (default) or binary
       --timeout MS       per-operation timeout in milliseconds (default 1000)
 ${SECURITY_OPTIONS_HELP}

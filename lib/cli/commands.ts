@@ -13,6 +13,7 @@ import {
   SERVER_OPTIONS_HELP,
   UsageError,
   distribution,
+  keyHash,
   expectPositionals,
   expiration,
   integer,
@@ -27,6 +28,7 @@ import {
 type ServerValues = {
   servers?: string;
   distribution?: string;
+  hash?: string;
   protocol?: string;
   timeout?: string;
   tls?: boolean;
@@ -42,8 +44,10 @@ function checkKeys(keys: string[]): void {
 
 function groupOptions(values: ServerValues): GroupOptions {
   const timeout = integer('--timeout', values.timeout, 1000, 1, 3_600_000);
+  const hash = keyHash(values.hash);
   return {
     distribution: distribution(values.distribution),
+    ...(hash === undefined ? {} : { hash }),
     protocol: protocol(values.protocol),
     timeout,
     connectTimeout: timeout,

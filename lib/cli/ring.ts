@@ -3,10 +3,22 @@
  * the Group, so what it prints is where memring (and libmemcached) put keys.
  */
 import { MemcacheError } from '../errors.js';
+import type { KeyHash } from '../hash/key-hash.js';
 import { Ring, type Distribution } from '../hash/ring.js';
 import { parseServer } from '../hash/server.js';
 import { checkKey } from '../key.js';
-import { Exit, UsageError, checkServer, distribution, integer, out, parseCommand, serverList } from './args.js';
+import {
+  Exit,
+  HASH_HELP,
+  UsageError,
+  checkServer,
+  distribution,
+  integer,
+  keyHash,
+  out,
+  parseCommand,
+  serverList,
+} from './args.js';
 import { percent, table } from './table.js';
 
 export const RING_HELP = `Usage: memring ring [options] [KEY...]
@@ -24,6 +36,7 @@ Options:
                          clients list them (default 127.0.0.1:11211);
                          host:port:weight for ketama weights
   -d, --distribution D   ketama (default), libmemcached-consistent or modula
+${HASH_HELP}
       --add SERVER       add this server (repeatable)
       --remove SERVER    remove this server (repeatable)
       --sample N         keys in the sample for shares and moves (default 100000)
@@ -46,6 +59,7 @@ export async function ring(args: string[]): Promise<number> {
     options: {
       servers: { type: 'string', short: 's' },
       distribution: { type: 'string', short: 'd' },
+      hash: { type: 'string' },
       add: { type: 'string', multiple: true },
       remove: { type: 'string', multiple: true },
       sample: { type: 'string' },
@@ -59,8 +73,11 @@ export async function ring(args: string[]): Promise<number> {
     return Exit.OK;
   }
   const dist = distribution(values.distribution);
+  const hash = keyHash(values.hash);
   const servers = serverList(values.servers);
-  const before = makeRing(servers, dist, '--servers');
+  const before = makeRing(servers, dist, hash, '--servers');
+  // The header names the hash only when --hash chose one.
+  const placement = hash === undefined ? dist : `${dist} + ${hash}`;
   for (const key of positionals) {
     try {
       checkKey(key);
@@ -83,12 +100,13 @@ export async function ring(args: string[]): Promise<number> {
       return Exit.OK;
     }
     const shares = sharesOf(before, sampleOwners(before, sample));
-    if (values.json) await out(`${JSON.stringify({ distribution: dist, sample, servers: shares }, null, 2)}\n`);
-    else await out(`${dist}, ${plural(servers.length, 'server')}, sample of ${sample.toLocaleString('en-US')} keys\n\n${shareTable(shares)}`);
+    const report = { distribution: dist, hash: before.hash, sample, servers: shares };
+    if (values.json) await out(`${JSON.stringify(report, null, 2)}\n`);
+    else await out(`${placement}, ${plural(servers.length, 'server')}, sample of ${sample.toLocaleString('en-US')} keys\n\n${shareTable(shares)}`);
     return Exit.OK;
   }
 
-  const after = makeRing(changedList(servers, adds, removes), dist, '--add/--remove');
+  const after = makeRing(changedList(servers, adds, removes), dist, hash, '--add/--remove');
   const ownersBefore = sampleOwners(before, sample);
   const ownersAfter = sampleOwners(after, sample);
   let moved = 0;
@@ -106,6 +124,7 @@ export async function ring(args: string[]): Promise<number> {
   if (values.json) {
     const report = {
       distribution: dist,
+      hash: before.hash,
       sample,
       added: adds.map((s) => parseServer(s).address),
       removed: removes.map((s) => parseServer(s).address),
@@ -121,7 +140,7 @@ export async function ring(args: string[]): Promise<number> {
   }
   const change = [...adds.map((s) => `+${parseServer(s).address}`), ...removes.map((s) => `-${parseServer(s).address}`)];
   const lines = [
-    `${dist}, ${before.servers.length} → ${plural(after.servers.length, 'server')} (${change.join(', ')}), sample of ${sample.toLocaleString('en-US')} keys`,
+    `${placement}, ${before.servers.length} → ${plural(after.servers.length, 'server')} (${change.join(', ')}), sample of ${sample.toLocaleString('en-US')} keys`,
     `moved: ${percent(moved / sample)} of the keys (${moved.toLocaleString('en-US')}); ideal: ${percent(ideal)}, the least the servers' intended shares allow`,
     '',
     'before',
@@ -142,9 +161,9 @@ export async function ring(args: string[]): Promise<number> {
   return Exit.OK;
 }
 
-function makeRing(servers: string[], dist: Distribution, option: string): Ring {
+function makeRing(servers: string[], dist: Distribution, hash: KeyHash | undefined, option: string): Ring {
   try {
-    return new Ring(servers, { distribution: dist });
+    return new Ring(servers, { distribution: dist, hash });
   } catch (error) {
     throw new UsageError(`${option}: ${(error as Error).message}`);
   }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Ring } from '../../lib/index.js';
 import { memring } from './run.js';
 import { placementVectors } from '../support/vectors.js';
+import { phpPlacement } from '../support/php-placement.js';
 import type { Share } from '../../lib/cli/ring.js';
 
 const vectors = placementVectors;
@@ -136,5 +137,44 @@ describe('memring ring --add/--remove --json', () => {
     const m = JSON.parse(r.stdout) as Moves;
     assert.ok(Math.abs(m.ideal_moved_share - 1 / 3) < 1e-9);
     assert.ok(m.moved_share > 0.25 && m.moved_share < 0.42, `moved ${m.moved_share}`);
+  });
+});
+
+describe('memring ring --hash: the key hash, as PHP (libmemcached) applies it', () => {
+  const servers = ['127.0.0.1:11211', '127.0.0.2:11212', '127.0.0.3:11211', '127.0.0.4:22122'];
+  const keys = [...Array.from({ length: 60 }, (_, i) => `session:${i}`), 'café', '鍵:1'];
+  const cases = [
+    { distribution: 'modula', hash: 'crc', php: 'HASH_CRC' },
+    { distribution: 'modula', hash: 'fnv1a_32', php: 'HASH_FNV1A_32' },
+    { distribution: 'libmemcached-consistent', hash: 'murmur', php: 'HASH_MURMUR' },
+    { distribution: 'libmemcached-consistent', hash: 'fnv1_64', php: 'HASH_FNV1_64' },
+  ] as const;
+
+  for (const { distribution, hash, php } of cases) {
+    it(`${distribution} --hash ${hash}: every key on the server PHP's getServerByKey names`, async () => {
+      const r = await memring(['ring', '-s', servers.join(','), '-d', distribution, '--hash', hash, '--json', ...keys]);
+      assert.equal(r.code, 0, r.stderr);
+      const theirs = phpPlacement({ servers, distribution, hash: php, keys });
+      assert.equal(theirs.hashSet, true);
+      const placed = JSON.parse(r.stdout) as { key: string; server: string }[];
+      assert.deepEqual(placed, keys.map((key, i) => ({ key, server: servers[theirs.placement[i]!] })));
+    });
+  }
+
+  it('names the hash in the header and the JSON report when --hash chose one', async () => {
+    const text = await memring(['ring', '-s', FOUR, '-d', 'modula', '--hash', 'crc', '--sample', '1000']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout.split('\n')[0]!, /^modula \+ crc, 4 servers, sample of 1,000 keys$/);
+    const json = await memring(['ring', '-s', FOUR, '--sample', '1000', '--json']);
+    assert.equal((JSON.parse(json.stdout) as { hash: string }).hash, 'md5');
+    const moves = await memring(['ring', '-s', FOUR, '-d', 'modula', '--hash', 'jenkins', '--remove', '127.0.0.4', '--json']);
+    assert.equal((JSON.parse(moves.stdout) as { hash: string }).hash, 'jenkins');
+  });
+
+  it('refuses an unknown hash as a usage error, naming the ten', async () => {
+    const r = await memring(['ring', '-s', FOUR, '--hash', 'crc32', 'key']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--hash must be one of one-at-a-time, md5, crc, .*jenkins, got "crc32"/);
+    assert.equal(r.stdout, '');
   });
 });

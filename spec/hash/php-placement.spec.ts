@@ -6,37 +6,9 @@
 // OPT_LIBKETAMA_COMPATIBLE (MD5 points, keys hashed with OPT_HASH).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
 import type { KeyHash } from '../../lib/hash/key-hash.js';
 import { Ring, type Distribution } from '../../lib/hash/ring.js';
-
-const PHP = 'php';
-const SCRIPT = fileURLToPath(new URL('../support/php-placement.php', import.meta.url));
-const INSTALL_HINT =
-  'the PHP placement spec runs PHP with its memcached extension: install them with ' +
-  '`apt-get update && apt-get install -y php-cli php-memcached` (Debian/Ubuntu), then run `npm test` again.';
-
-interface PhpPlacement {
-  hashSet: boolean;
-  hash: number;
-  placement: number[];
-}
-
-function phpPlacement(request: {
-  servers: string[];
-  distribution: Distribution;
-  hash: string | number | null;
-  keys: string[];
-}): PhpPlacement {
-  const run = spawnSync(PHP, [SCRIPT], { input: JSON.stringify(request), encoding: 'utf8', timeout: 30_000 });
-  if (run.error !== undefined || run.status !== 0) {
-    const why = run.error?.message ?? run.stderr;
-    throw new Error(/ENOENT|extension is not loaded/.test(why) ? INSTALL_HINT : `php failed: ${why}`);
-  }
-  return JSON.parse(run.stdout) as PhpPlacement;
-}
+import { phpPlacement } from '../support/php-placement.js';
 
 // PHP's Memcached::HASH_* constant, its libmemcached number, and memring's name.
 const PHP_HASHES: { php: string | number; number: number; hash: KeyHash }[] = [
