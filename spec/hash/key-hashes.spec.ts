@@ -8,7 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import { ErrorCode } from '../../lib/errors.js';
+import { Group } from '../../lib/group.js';
 import { KEY_HASHES, isKeyHash, keyHashFunction, type KeyHash } from '../../lib/hash/key-hash.js';
+import { Ring } from '../../lib/hash/ring.js';
+import { throwsCode } from '../support/throws.js';
 
 const PYTHON = '/usr/bin/python3';
 const PEER = fileURLToPath(new URL('../support/libhashkit-peer.py', import.meta.url));
@@ -146,5 +150,50 @@ describe('key hash names', () => {
   it('crc keeps 15 bits: every value is 0 to 32767', () => {
     const crc = keyHashFunction('crc');
     for (const key of BYTE_KEYS) assert.ok(crc(key) >= 0 && crc(key) <= 0x7fff);
+  });
+});
+
+describe('the hash option of Ring and Group', () => {
+  const servers = ['127.0.0.1:11211', '127.0.0.2:11211', '127.0.0.3:11211'];
+
+  it('refuses an unknown name with MC_ERR_BAD_CONFIG, naming the ten', () => {
+    for (const hash of ['crc32', 'MD5', 'murmur3', 'toString', '', 7]) {
+      const error = throwsCode(() => new Ring(servers, { hash: hash as KeyHash }), ErrorCode.BAD_CONFIG);
+      assert.match(error.message, /use one-at-a-time, md5, crc, .*jenkins/);
+      // Checked with the other options, before any pool is made.
+      throwsCode(() => new Group(servers, { hash: hash as KeyHash }), ErrorCode.BAD_CONFIG);
+    }
+  });
+
+  it('defaults to md5 in ketama and one-at-a-time in the others, and says which', () => {
+    assert.equal(new Ring(servers).hash, 'md5');
+    assert.equal(new Ring(servers, { distribution: 'modula' }).hash, 'one-at-a-time');
+    assert.equal(new Ring(servers, { distribution: 'libmemcached-consistent' }).hash, 'one-at-a-time');
+    assert.equal(new Ring(servers, { distribution: 'modula', hash: 'crc' }).hash, 'crc');
+  });
+
+  it('modula places a key on hash(key) % servers, with the hash chosen', () => {
+    for (const hash of KEY_HASHES) {
+      const ring = new Ring(servers, { distribution: 'modula', hash });
+      const keyHash = keyHashFunction(hash);
+      for (const key of TEXT_KEYS) assert.equal(ring.pick(key), keyHash(key) % servers.length, `${hash} ${key}`);
+    }
+  });
+
+  it('a Group places keys with its hash: serverFor follows the Ring with the same options', async () => {
+    const group = new Group(servers, { distribution: 'libmemcached-consistent', hash: 'fnv1a_32' });
+    try {
+      const ring = new Ring(servers, { distribution: 'libmemcached-consistent', hash: 'fnv1a_32' });
+      const plain = new Ring(servers, { distribution: 'libmemcached-consistent' });
+      let differs = 0;
+      // Memcached keys hold no spaces.
+      for (const key of TEXT_KEYS.filter((text) => !text.includes(' '))) {
+        assert.equal(group.serverFor(key), ring.servers[ring.pick(key)]!.address, key);
+        if (ring.pick(key) !== plain.pick(key)) differs++;
+      }
+      assert.ok(differs > 0, 'the hash changes where some keys go');
+    } finally {
+      await group.close();
+    }
   });
 });
