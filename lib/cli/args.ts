@@ -168,7 +168,7 @@ export const HASH_HELP = `      --hash H           key hash: one-at-a-time (defa
                          (python-memcache's, with modula), fnv1_64, fnv1a_64, fnv1_32,
                          fnv1a_32, hsieh, murmur or jenkins: libmemcached's OPT_HASH`;
 
-export const PROTOCOLS = ['meta', 'binary'] as const;
+export const PROTOCOLS = ['meta', 'binary', 'text'] as const;
 export type CliProtocol = (typeof PROTOCOLS)[number];
 
 export function protocol(text: string | undefined): CliProtocol {
@@ -299,7 +299,8 @@ export const SERVER_OPTIONS_HELP = `  -s, --servers LIST     host:port list, com
                          [v6addr]:port for IPv6
   -d, --distribution D   ketama (default), libmemcached-consistent or modula
 ${HASH_HELP}
-  -p, --protocol P       meta (default) or binary
+  -p, --protocol P       meta (default), binary or text (the classic protocol: twemproxy,
+                         mcrouter, any memcached)
       --timeout MS       per-operation timeout in milliseconds (default 1000)
 ${SECURITY_OPTIONS_HELP}
       --json             print the result as JSON

@@ -80,7 +80,7 @@ export function formatReport(r: BenchReport): string {
   );
   if (r.compare !== undefined) {
     lines.push(
-      `raw sockets, prebuilt ${r.protocol === 'meta' ? 'mg requests' : 'GET frames'}, ${r.concurrency} in flight: ${count(r.compare.raw_ops_per_sec)} ops/s; ` +
+      `raw sockets, prebuilt ${r.protocol === 'meta' ? 'mg requests' : r.protocol === 'text' ? 'get lines' : 'GET frames'}, ${r.concurrency} in flight: ${count(r.compare.raw_ops_per_sec)} ops/s; ` +
         `memring, gets only as they are, ${count(r.ops_per_sec)} ops/s = ${percent(r.compare.share)} of it`,
     );
   }

@@ -44,7 +44,8 @@ Options:
                          else a local memcached started for the run); host:port:weight
                          for ketama weights
   -d, --distribution D   ketama (default), libmemcached-consistent or modula
-  -p, --protocol P       meta (default) or binary
+  -p, --protocol P       meta (default), binary or text (through twemproxy or mcrouter:
+                         --servers names the proxy)
   -t, --duration SECONDS how long to run (default 5)
   -n, --ops N            run N operations instead of a duration
   -c, --concurrency N    requests in flight (default 64)

@@ -1,7 +1,7 @@
 /**
  * The ceiling for `memring bench --compare raw`: plain sockets that keep N
- * prebuilt requests in flight (binary GET frames, or meta `mg <key> v f c`
- * lines: what an Item holds) and count replies with the least parsing that
+ * prebuilt requests in flight (binary GET frames, meta `mg <key> v f c`
+ * lines: what an Item holds, or text `get <key>` lines) and count replies with the least parsing that
  * finds their ends, with no client around them. memring's ops/s over this is
  * its share of what the server and the loopback can do from one Node process.
  */
@@ -15,7 +15,7 @@ export interface RawTarget {
   /** Requests kept in flight on this socket. */
   inFlight: number;
   /** Wire format of the requests; default binary. */
-  protocol?: 'binary' | 'meta';
+  protocol?: 'binary' | 'meta' | 'text';
 }
 
 export interface RawResult {
@@ -26,7 +26,7 @@ export interface RawResult {
 const HEADER = 24;
 
 /** Requests for `count` gets cycling over `keys`, and where each one ends. */
-function prebuilt(keys: string[], count: number, protocol: 'binary' | 'meta'): { frames: Buffer; ends: number[] } {
+function prebuilt(keys: string[], count: number, protocol: 'binary' | 'meta' | 'text'): { frames: Buffer; ends: number[] } {
   const parts: Buffer[] = [];
   const ends: number[] = [];
   let length = 0;
@@ -34,6 +34,7 @@ function prebuilt(keys: string[], count: number, protocol: 'binary' | 'meta'): {
     const key = Buffer.from(keys[i % keys.length]!);
     let frame: Buffer;
     if (protocol === 'meta') frame = Buffer.from(`mg ${keys[i % keys.length]!} v f c\r\n`);
+    else if (protocol === 'text') frame = Buffer.from(`get ${keys[i % keys.length]!}\r\n`);
     else {
       frame = Buffer.alloc(HEADER + key.length);
       frame[0] = 0x80; // request magic; opcode 0x00 = GET
@@ -64,9 +65,9 @@ export function rawGets(targets: RawTarget[], limit: { deadline?: number; ops?: 
       resolve({ ops: done, seconds: (performance.now() - start) / 1000 });
     };
     for (const target of targets) {
-      const meta = target.protocol === 'meta';
-      const { frames, ends } = prebuilt(target.keys, target.inFlight, meta ? 'meta' : 'binary');
-      const replyEnds = meta ? metaReplies() : null;
+      const protocol = target.protocol ?? 'binary';
+      const { frames, ends } = prebuilt(target.keys, target.inFlight, protocol);
+      const replyEnds = protocol === 'meta' ? metaReplies() : protocol === 'text' ? textReplies() : null;
       const socket = connect({ host: target.host, port: target.port, noDelay: true });
       sockets.push(socket);
       let outstanding = 0;
@@ -164,6 +165,47 @@ function metaReplies(): (chunk: Buffer) => number {
       if (line[0] === 0x56 && line[1] === 0x41) {
         let n = 0;
         for (let i = 3; i < line.length && line[i]! >= 0x30 && line[i]! <= 0x39; i++) n = n * 10 + line[i]! - 0x30;
+        skip = n + 2;
+      } else replies++;
+    }
+    return replies;
+  };
+}
+
+/**
+ * Counts text get replies as they stream in: an END line ends one; after a
+ * `VALUE <key> <flags> <bytes>` line, <bytes> of data and its \r\n are passed over.
+ */
+function textReplies(): (chunk: Buffer) => number {
+  let skip = 0; // data bytes (and their \r\n) still to pass
+  let line: number[] = []; // the start of a reply line split across chunks
+  let inLine = false;
+  return (chunk: Buffer): number => {
+    let replies = 0;
+    let at = 0;
+    while (at < chunk.length) {
+      if (skip > 0) {
+        const take = Math.min(skip, chunk.length - at);
+        skip -= take;
+        at += take;
+        continue;
+      }
+      const end = chunk.indexOf(10, at);
+      const stop = end < 0 ? chunk.length : end + 1;
+      if (!inLine) line = [];
+      // A VALUE line is at most its word, a 250-byte key and three numbers.
+      for (let i = at; i < stop && line.length < 320; i++) line.push(chunk[i]!);
+      at = stop;
+      inLine = end < 0;
+      if (inLine) continue;
+      if (line[0] === 0x56 /* V */) {
+        // The fourth token is the data's length.
+        let spaces = 0;
+        let n = 0;
+        for (let i = 0; i < line.length && line[i] !== 0x0d; i++) {
+          if (line[i] === 0x20) spaces++;
+          else if (spaces === 3) n = n * 10 + line[i]! - 0x30;
+        }
         skip = n + 2;
       } else replies++;
     }
