@@ -149,7 +149,7 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       tls: checkTls(options.tls),
     },
     distribution: checkDistribution(options),
-    hash: checkHash(options.hash),
+    hash: checkHash(options),
     failover,
     failureLimit: number('failureLimit', positiveInteger),
     discovery: checkDiscovery(options, number('discoveryInterval', milliseconds)),
@@ -195,10 +195,18 @@ function checkDistribution(options: GroupOptions): GroupSettings['distribution']
  */
 const MAX_CONNECTIONS = 128;
 
-function checkHash(hash: unknown): KeyHash | undefined {
-  if (hash === undefined || isKeyHash(hash)) return hash;
-  const shown = typeof hash === 'string' ? JSON.stringify(hash.slice(0, 30)) : describeType(hash);
-  throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown hash ${shown}; use ${KEY_HASHES.join(', ')}`);
+function checkHash(options: GroupOptions): KeyHash | undefined {
+  const hash: unknown = options.hash;
+  if (hash === undefined) return undefined;
+  if (!isKeyHash(hash)) {
+    const shown = typeof hash === 'string' ? JSON.stringify(hash.slice(0, 30)) : describeType(hash);
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, `unknown hash ${shown}; use ${KEY_HASHES.join(', ')}`);
+  }
+  // The discovered nodes' ring is ketama's, MD5 throughout: another hash would be ignored.
+  if (options.discovery !== undefined && hash !== 'md5') {
+    throw new MemcacheError(ErrorCode.BAD_CONFIG, `discovery places keys by ketama with md5; hash "${hash}" cannot be used with it`);
+  }
+  return hash;
 }
 
 function checkProtocol(protocol: unknown): CodecFactory {

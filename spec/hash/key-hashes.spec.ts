@@ -165,6 +165,11 @@ describe('the hash option of Ring and Group', () => {
     }
   });
 
+  it('is refused with discovery unless md5: the discovered nodes are placed by ketama', () => {
+    const error = throwsCode(() => new Group(['127.0.0.1:1'], { discovery: 'elasticache', hash: 'crc' }), ErrorCode.BAD_CONFIG);
+    assert.match(error.message, /discovery places keys by ketama with md5; hash "crc"/);
+  });
+
   it('defaults to md5 in ketama and one-at-a-time in the others, and says which', () => {
     assert.equal(new Ring(servers).hash, 'md5');
     assert.equal(new Ring(servers, { distribution: 'modula' }).hash, 'one-at-a-time');
