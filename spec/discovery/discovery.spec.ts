@@ -377,6 +377,28 @@ describe('ElastiCache auto-discovery', () => {
     });
   });
 
+  describe("with failover: 'eject'", () => {
+    it('a node ejected before a change stays off the new ring', async () => {
+      endpoint = await ScriptedEndpoint.start();
+      // Nothing listens on the dead node's port.
+      const dead = `dead.local|127.0.0.1|${await freePort()}`;
+      endpoint.serve(1, [nodeLine('node1.local', a), dead]);
+      const g = group({ ...DISCOVERY, failover: 'eject', failureLimit: 1, retryDelay: 60_000, maxRetryDelay: 60_000 });
+      const ejected = new Promise<string>((resolve) => g.addEventListener('server-ejected', (event) => resolve(event.server), { once: true }));
+      // The dead node fails its noop: with failureLimit 1 that ejects it.
+      await assert.rejects(g.noop(), rejectsWith(ErrorCode.CONNECT));
+      const deadAddress = g.serverNames[1]!;
+      assert.equal(await guard(ejected, 10_000, 'no server-ejected'), deadAddress);
+      const changed = nextEvent(g, 'cluster-changed');
+      endpoint.serve(2, [nodeLine('node1.local', a), dead, nodeLine('node3.local', c)]);
+      await changed;
+      assert.deepEqual(g.serverNames, [a.address, deadAddress, c.address]);
+      const owners = new Set<string | null>();
+      for (let i = 0; i < 300; i++) owners.add(g.serverFor(`eject:${i}`));
+      assert.deepEqual([...owners].sort(), [a.address, c.address].sort());
+    });
+  });
+
   describe('versions', () => {
     it('a lower or equal version is ignored; a higher one rebuilds', async () => {
       endpoint = await ScriptedEndpoint.start();
