@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Group, type MemcacheError } from '../lib/index.js';
 import { MemcachedServer } from './support/memcached.js';
 import { Twemproxy, type TwemproxyBackend } from './support/twemproxy.js';
+import { memring } from './cli/run.js';
 
 const KEYS = 2000;
 
@@ -116,6 +117,21 @@ describe('through twemproxy (protocol text)', () => {
     } finally {
       await direct.close();
     }
+  });
+
+  it('the CLI speaks text through the proxy: set, get, and bench with --compare raw', async () => {
+    const servers = ['-s', proxy.address, '-p', 'text'];
+    assert.equal((await memring(['set', ...servers, 'cli:k', 'through'])).code, 0);
+    const got = await memring(['get', ...servers, 'cli:k']);
+    assert.equal(got.code, 0, got.stderr);
+    assert.match(got.stdout, /through/);
+    const bench = await memring(['bench', ...servers, '-n', '3000', '--keys', '200', '--compare', 'raw', '--json']);
+    assert.equal(bench.code, 0, bench.stderr);
+    const report = JSON.parse(bench.stdout) as { protocol: string; ops: number; failed: number; compare: { raw_ops_per_sec: number } };
+    assert.equal(report.protocol, 'text');
+    assert.equal(report.failed, 0);
+    assert.equal(report.ops, 3000);
+    assert.ok(report.compare.raw_ops_per_sec > 0);
   });
 
   it('stats, flush_all and gat, which twemproxy does not carry, fail MC_ERR_UNSUPPORTED saying so; the rest goes on', async () => {
