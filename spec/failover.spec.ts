@@ -109,8 +109,9 @@ for (const protocol of PROTOCOLS) {
         await assert.rejects(group.get(onVictim), { code: 'MC_ERR_SERVER_DOWN' });
         await victim.restart();
         const restartedAt = Date.now();
-        await once(group, 'server-up', { signal: AbortSignal.timeout(5000) });
-        assert.ok(Date.now() - restartedAt < 3000, `took ${Date.now() - restartedAt} ms`);
+        await once(group, 'server-up', { signal: AbortSignal.timeout(8000) });
+        // Probes back off to maxRetryDelay (2 s): the next one after the restart comes within it, plus a loaded machine's delays.
+        assert.ok(Date.now() - restartedAt < 4500, `took ${Date.now() - restartedAt} ms`);
         assert.equal(await group.get(onVictim), null, 'the restarted server is empty');
         assert.equal(await group.set(onVictim, 'again'), true);
         assert.equal((await group.get(onVictim))?.text, 'again');
