@@ -2,6 +2,7 @@ import { ErrorCode, MemcacheError } from './errors.js';
 import { checkKey } from './key.js';
 import { checkValue } from './validate.js';
 import { unwatchSignal, watchSignal } from './signal-watch.js';
+import { rejectionForCaller } from './caller-stack.js';
 
 /** What a command asks of the server, whatever the wire format. */
 export const Verb = {
@@ -110,6 +111,8 @@ export class Command {
   nextWatching: Command | null = null;
   resolve: (value: any) => void = noop;
   reject: (error: Error) => void = noop;
+  /** A failure is told with the stack of the caller awaiting it (caller-stack.ts). */
+  callerStack = false;
   /** Set only while someone subscribes to `memring:command`: told of the settlement. */
   trace: CommandTrace | null = null;
 
@@ -130,7 +133,8 @@ export class Command {
     this.unwatch();
     this.release();
     if (this.trace !== null) this.trace.failed(error);
-    this.reject(error);
+    if (this.callerStack) this.resolve(rejectionForCaller(error));
+    else this.reject(error);
   }
 
   /** Watches `signal`; returns false (and fails the command) when it has already fired. */
