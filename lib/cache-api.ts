@@ -8,6 +8,8 @@
 
 import { ErrorCode, MemcacheError } from './errors.js';
 import { Group, type CallOptions, type GroupOptions } from './group.js';
+import type { Item } from './item.js';
+import type { TranscoderChoice } from './transcode/registry.js';
 import { parseGroupSpec, shownText } from './group-spec.js';
 import { disposeByClosing, type AsyncDisposableWhereTyped } from './dispose.js';
 import { describeType, optionsObject } from './validate.js';
@@ -20,8 +22,8 @@ const SPACE = 0x20;
 export interface CacheAPI extends AsyncDisposableWhereTyped {}
 
 export class CacheAPI {
-  readonly #groups = new Map<string, Group>();
-  readonly #options: GroupOptions;
+  readonly #groups = new Map<string, Group<TranscoderChoice>>();
+  readonly #options: GroupOptions<TranscoderChoice>;
   #closing: Promise<void> | null = null;
 
   static {
@@ -34,7 +36,7 @@ export class CacheAPI {
    * `"memcached[:group]://host:port,.../"`), each built with `options`.
    * Throws MemcacheError on a bad spec or a storage id given twice.
    */
-  constructor(specs: readonly string[], options: GroupOptions = {}) {
+  constructor(specs: readonly string[], options: GroupOptions<TranscoderChoice> = {}) {
     if (!Array.isArray(specs)) {
       throw new MemcacheError(ErrorCode.BAD_CONFIG, 'CacheAPI takes an array of group specs');
     }
@@ -49,7 +51,7 @@ export class CacheAPI {
     if (this.#groups.has(storageId)) {
       throw new MemcacheError(ErrorCode.BAD_CONFIG, `storage id ${shownText(storageId)} is configured twice`);
     }
-    let group: Group;
+    let group: Group<TranscoderChoice>;
     try {
       group = new Group(servers, groupOptions(this.#options, username, password, tls, options['protocol']));
     } catch (error) {
@@ -66,7 +68,8 @@ export class CacheAPI {
   }
 
   /**
-   * cache_store: sets `value` as its UTF-8 bytes with flags 0; `expire` as memcached's (0 = never;
+   * cache_store: sets `value` as its UTF-8 bytes with flags 0 (or as the `transcoder` option
+   * stores a string: 'kamailio' flags 1, 'php' compressed from 2000 bytes...); `expire` as memcached's (0 = never;
    * over 30 days an absolute Unix time, refused when that is past: see the Group's `expires`).
    * Every method takes a trailing `{ signal }`, passed to the group's call.
    */
@@ -78,10 +81,14 @@ export class CacheAPI {
     await group.set(key, value, withSignal({ expires: expire }, options));
   }
 
-  /** cache_fetch: the value decoded as UTF-8, or null on a miss. */
+  /**
+   * cache_fetch: the value decoded as UTF-8, or null on a miss. With a
+   * `transcoder`, the value it decodes as text: a string as is, a number as
+   * its decimal, a boolean as PHP prints it ("1" or ""), a structure as JSON.
+   */
   async fetch(id: string, key: string, options?: CallOptions): Promise<string | null> {
     const item = await this.#group(id).get(key, options);
-    return item === null ? null : item.text;
+    return item === null ? null : textOf(item);
   }
 
   /** cache_remove: deletes the key; a missing key is fine. */
@@ -132,7 +139,7 @@ export class CacheAPI {
     return this.#closing;
   }
 
-  #group(id: string): Group {
+  #group(id: string): Group<TranscoderChoice> {
     if (typeof id !== 'string') {
       throw new MemcacheError(ErrorCode.BAD_ARGUMENT, `storage id must be a string, got ${describeType(id)}`);
     }
@@ -152,14 +159,14 @@ export class CacheAPI {
  * plain group beside a public secured one.
  */
 function groupOptions(
-  shared: GroupOptions,
+  shared: GroupOptions<TranscoderChoice>,
   username: string | undefined,
   password: string | undefined,
   tls: boolean,
   protocol: string | undefined,
-): GroupOptions {
+): GroupOptions<TranscoderChoice> {
   const { tls: tlsSettings, ...plain } = shared;
-  const options: GroupOptions = plain;
+  const options: GroupOptions<TranscoderChoice> = plain;
   if (username !== undefined) options.sasl = { username, password: password ?? '' };
   if (tls) options.tls = tlsSettings ?? true;
   // A URL's ?protocol=binary wins over the shared option; Group checks the name.
@@ -173,6 +180,27 @@ function withSignal<T extends object>(own: T, options: CallOptions | undefined):
   const signal = options?.signal;
   return signal === undefined ? own : { ...own, signal };
 }
+
+/** cache_fetch's text of an item: its bytes as UTF-8 with the default transcoder, else what the transcoder decoded. */
+function textOf(item: Item<unknown>): string {
+  const data = item.data;
+  if (data === item.value) return item.text;
+  switch (typeof data) {
+    case 'string':
+      return data;
+    case 'number':
+    case 'bigint':
+      return String(data);
+    case 'boolean':
+      return data ? '1' : '';
+    default:
+      if (data === null) return '';
+      if (data instanceof Uint8Array) return utf8.decode(data);
+      return JSON.stringify(data);
+  }
+}
+
+const utf8 = new TextDecoder();
 
 /** Counters are 64-bit; a JavaScript number is exact only up to 2^53. */
 function counterValue(value: bigint | null): number {

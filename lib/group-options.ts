@@ -9,6 +9,8 @@ import { metaCodec } from './protocol/meta/codec.js';
 import { textCodec } from './protocol/text/codec.js';
 import type { PoolOptions } from './net/pool.js';
 import type { TlsOptions, TransportFactory } from './net/transport.js';
+import { resolveTranscoder, type TranscoderChoice } from './transcode/registry.js';
+import type { Transcoder } from './transcode/transcoder.js';
 import { describeType, milliseconds, optionsObject, positiveInteger } from './validate.js';
 
 /** The wire protocols a Group speaks: see the README's "Protocols". */
@@ -16,7 +18,7 @@ export type Protocol = 'meta' | 'binary' | 'text';
 
 const CODECS: Record<Protocol, CodecFactory> = { meta: metaCodec, binary: binaryCodec, text: textCodec };
 
-export interface GroupOptions {
+export interface GroupOptions<T extends TranscoderChoice = 'raw'> {
   /**
    * The wire protocol: `'meta'` (default; memcached 1.6+, its proxy, ElastiCache
    * Serverless) or `'binary'` (servers before 1.6, hosted services that only take
@@ -62,6 +64,13 @@ export interface GroupOptions {
   failover?: 'fail' | 'eject';
   /** Failures in a row before `'eject'` takes a server off the ring. Default 2. */
   failureLimit?: number;
+  /**
+   * A rejection's stack is the caller's chain of awaits (V8's async frames,
+   * captured when a call fails, on a copy of the error), not the timer or socket
+   * callback that found the failure. Default true; false saves one promise
+   * reaction per single-key call.
+   */
+  callerStacks?: boolean;
   /** First delay before a failed server is probed again, in ms; doubles per failed probe. Default 100. */
   retryDelay?: number;
   /** Cap on the probe delay, in ms. Default 2000. */
@@ -87,6 +96,14 @@ export interface GroupOptions {
   discovery?: 'elasticache';
   /** ms between two questions to the configuration endpoint (`discovery` only). Default 60000. */
   discoveryInterval?: number;
+  /**
+   * How values become bytes and flags and back, for sharing them with other
+   * clients: `'raw'` (default: bytes as given, `flags` from each call), `'php'`,
+   * `'python'`, `'json'`, `'kamailio'`, or any Transcoder (see the README's
+   * "Sharing values with other clients"). It types what set/add/replace/cas
+   * take and what `Item.data` is.
+   */
+  transcoder?: T;
 }
 
 const DEFAULT_PROTOCOL: Protocol = 'meta';
@@ -116,8 +133,11 @@ export interface GroupSettings {
   hash: KeyHash | undefined;
   failover: 'fail' | 'eject';
   failureLimit: number;
+  callerStacks: boolean;
   /** Set when the listed server is a configuration endpoint. */
   discovery: { kind: 'elasticache'; interval: number } | undefined;
+  /** null for the default (raw): no transcoder runs. */
+  transcoder: Transcoder<any, any> | null;
 }
 
 /**
@@ -152,8 +172,17 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
     hash: checkHash(options),
     failover,
     failureLimit: number('failureLimit', positiveInteger),
+    callerStacks: checkBoolean(options.callerStacks, 'callerStacks', true),
     discovery: checkDiscovery(options, number('discoveryInterval', milliseconds)),
+    // A Group<T> passes its GroupOptions<T>: the transcoder is any choice here.
+    transcoder: resolveTranscoder((options as GroupOptions<TranscoderChoice>).transcoder),
   };
+}
+
+function checkBoolean(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new MemcacheError(ErrorCode.BAD_CONFIG, `${name} must be true or false, not ${describeType(value)}`);
+  return value;
 }
 
 function checkDiscovery(options: GroupOptions, interval: number): GroupSettings['discovery'] {

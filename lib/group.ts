@@ -7,6 +7,7 @@ import { Pool, type PoolObserver } from './net/pool.js';
 import { Command, Verb, commandError, promiseOf, verbName } from './command.js';
 import { CommandContext, tracing } from './diagnostics/command-context.js';
 import { checkKey } from './key.js';
+import { rethrowWithCallerStack } from './caller-stack.js';
 import { ClusterChangedEvent, DiscoveryFailedEvent, ServerEvent, type GroupEventListener, type GroupEventType } from './server-event.js';
 import type { ClusterConfig } from './discovery/cluster-config.js';
 import { ConfigEndpoint } from './discovery/config-endpoint.js';
@@ -18,6 +19,9 @@ import { abortSignal, casToken, expiration, optionsObject, uint32, uint64 } from
 import { Leases } from './lease/get-or-set.js';
 import type { Factory, GetOrSetOptions, InvalidateOptions } from './lease/options.js';
 import { createCounter } from './protocol/text/create-counter.js';
+import type { Decoded, Encodable, TranscoderChoice } from './transcode/registry.js';
+import type { Encoded, Transcoder } from './transcode/transcoder.js';
+import { decodedItem, decodedItems, encodeValue } from './transcode/apply.js';
 
 export type { GroupOptions } from './group-options.js';
 export type { Factory, GetOrSetOptions, InvalidateOptions } from './lease/options.js';
@@ -61,12 +65,15 @@ export interface CounterOptions extends CallOptions {
 
 export type Value = string | Uint8Array;
 
+/** A store's options: `flags` only with the default transcoder (the others set the flags). */
+export type StoreOptionsFor<T extends TranscoderChoice> = T extends 'raw' ? StoreOptions : Omit<StoreOptions, 'flags'>;
+
 /**
  * What Group adds to EventTarget's declaration (the run-time methods are
  * EventTarget's own): listeners typed by event name, so a misspelled name does
  * not compile, and `await using`, where the compiler knows Symbol.asyncDispose.
  */
-export interface Group extends AsyncDisposableWhereTyped {
+export interface Group<T extends TranscoderChoice = 'raw'> extends AsyncDisposableWhereTyped {
   addEventListener<K extends GroupEventType>(
     type: K,
     // null as DOM's EventTarget takes it (it does nothing), so Group still fits where that is the EventTarget.
@@ -85,7 +92,7 @@ export interface Group extends AsyncDisposableWhereTyped {
  * operations that concern every server (flush, version, stats) say which
  * answer came from where.
  */
-export class Group extends EventTarget {
+export class Group<T extends TranscoderChoice = 'raw'> extends EventTarget {
   // Replaced together, synchronously, when a discovered cluster changes: a call reads both in one go.
   private ring: Ring;
   private pools: readonly Pool[];
@@ -97,10 +104,14 @@ export class Group extends EventTarget {
   private readonly retiring = new Set<Promise<void>>();
   private readonly failover: 'fail' | 'eject';
   private readonly failureLimit: number;
+  /** Rejections re-thrown with the caller's stack (caller-stack.ts). */
+  private readonly callerStacks: boolean;
   private readonly maxValueSize: number;
   /** For the `memring:command` context. */
   private readonly protocol: Protocol;
   private closed = false;
+  /** The `transcoder` option; null for the default (raw), which runs nothing. */
+  readonly #transcoder: Transcoder<any, any> | null;
   /** getOrSet's flights in progress (lease/get-or-set.ts). */
   readonly #leases: Leases;
   /** What the pools tell about server health: kept out of Group's own API. */
@@ -121,14 +132,16 @@ export class Group extends EventTarget {
     disposeByClosing(this.prototype);
   }
 
-  constructor(servers: readonly ServerInput[] | ServerInput, options: GroupOptions = {}) {
+  constructor(servers: readonly ServerInput[] | ServerInput, options: GroupOptions<T> = {}) {
     super();
-    const settings = resolveOptions(options);
+    const settings = resolveOptions(options as GroupOptions);
     const list = Array.isArray(servers) ? servers : [servers as ServerInput];
     if (list.length === 0) throw new MemcacheError(ErrorCode.BAD_CONFIG, 'a group needs at least one server');
     this.failover = settings.failover;
     this.failureLimit = settings.failureLimit;
+    this.callerStacks = settings.callerStacks;
     this.maxValueSize = settings.pool.maxValueSize;
+    this.#transcoder = settings.transcoder;
     this.protocol = options.protocol ?? 'meta';
     // Lease commands come filled in: no operand (an add's CAS stays unset), no options.
     this.#leases = new Leases((op) => this.dispatch(op, NOT_GIVEN, undefined), this.protocol === 'meta', settings.pool.timeout);
@@ -163,9 +176,11 @@ export class Group extends EventTarget {
   // ---- reads ----
 
   /** The item, or null on a miss. */
-  get(key: string, options?: CallOptions): Promise<Item | null> {
+  get(key: string, options?: CallOptions): Promise<Item<Decoded<T>> | null> {
     const op = new Command(Verb.Get);
     op.key = key;
+    // Decoded where the call settles: a value the transcoder cannot read rejects this call only (MC_ERR_DECODE).
+    if (this.#transcoder !== null) return decodedItem(this.dispatch(op, undefined, options), this.#transcoder, key);
     return this.dispatch(op, undefined, options);
   }
 
@@ -173,17 +188,24 @@ export class Group extends EventTarget {
    * Items for the keys that exist; missing keys are absent from the map. Keys
    * are grouped by server and every server is asked at once (one pipelined
    * batch of GetKQ and a Noop each). A server that fails or is down counts
-   * as a miss for its keys; the others' hits are still returned.
+   * as a miss for its keys; the others' hits are still returned. With a
+   * transcoder, a value it cannot decode rejects the call with a
+   * GetMultiDecodeError (MC_ERR_DECODE) holding the other items and each
+   * failed key's DecodeError.
    */
-  getMulti(keys: Iterable<string>, options?: CallOptions): Promise<Map<string, Item>> {
-    if (!tracing()) return this.multi(keys, options, null);
+  getMulti(keys: Iterable<string>, options?: CallOptions): Promise<Map<string, Item<Decoded<T>>>> {
+    if (!tracing()) return this.decodedMulti(this.multi(keys, options, null));
     const trace = new CommandContext('getMulti', this.protocol, this.pools.length === 1 ? this.pools[0]! : null);
     trace.start();
     try {
-      return trace.follow(this.multi(keys, options, trace));
+      return trace.follow(this.decodedMulti(this.multi(keys, options, trace)));
     } finally {
       trace.end();
     }
+  }
+
+  private decodedMulti(found: Promise<Map<string, Item>>): Promise<Map<string, Item<Decoded<T>>>> {
+    return this.#transcoder === null ? (found as Promise<Map<string, Item<any>>>) : decodedItems(found, this.#transcoder);
   }
 
   /** getMulti, told of its keys and server when traced. */
@@ -202,7 +224,7 @@ export class Group extends EventTarget {
     if (list.length === 0) return Promise.resolve(result);
     if (this.closed) return Promise.reject(clientClosed());
     if (this.pools.length === 0) return this.discovery!.firstCluster.wait(signal).then(() => this.multi(list, options, trace));
-    if (this.pools.length === 1) return this.sendMulti(0, first, result, signal).then(() => result);
+    if (this.pools.length === 1) return this.sendMulti(0, first, result, signal).then(() => result, this.callerStacks ? rethrowWithCallerStack : undefined);
     const buckets: string[][] = [];
     for (let i = 0; i < list.length; i++) {
       const index = this.ring.pick(list[i]!);
@@ -221,44 +243,45 @@ export class Group extends EventTarget {
         else trace.server = trace.host = trace.port = undefined;
       }
     }
-    return Promise.all(parts).then(() => result);
+    return Promise.all(parts).then(() => result, this.callerStacks ? rethrowWithCallerStack : undefined);
   }
 
   /** Sets a new expiration (as StoreOptions' `expires`) and returns the item, or null on a miss. */
-  gat(key: string, expires: number, options?: CallOptions): Promise<Item | null> {
+  gat(key: string, expires: number, options?: CallOptions): Promise<Item<Decoded<T>> | null> {
     const op = new Command(Verb.GetAndTouch);
     op.key = key;
+    if (this.#transcoder !== null) return decodedItem(this.dispatch(op, expires, options), this.#transcoder, key);
     return this.dispatch(op, expires, options);
   }
 
   // ---- writes ----
 
   /** Stores the value. Resolves false only when a `cas` condition fails. */
-  set(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
+  set(key: string, value: Encodable<T>, options?: StoreOptionsFor<T>): Promise<boolean> {
     return this.store(Verb.Set, key, value, NOT_GIVEN, options);
   }
 
   /** Stores only if the key does not exist; false if it does. */
-  add(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
+  add(key: string, value: Encodable<T>, options?: StoreOptionsFor<T>): Promise<boolean> {
     return this.store(Verb.Add, key, value, NOT_GIVEN, options);
   }
 
   /** Stores only if the key exists; false if it does not. */
-  replace(key: string, value: Value, options?: StoreOptions): Promise<boolean> {
+  replace(key: string, value: Encodable<T>, options?: StoreOptionsFor<T>): Promise<boolean> {
     return this.store(Verb.Replace, key, value, NOT_GIVEN, options);
   }
 
   /** Stores only if the item still has this CAS token; false if it changed or is gone. */
-  cas(key: string, value: Value, cas: bigint, options?: Omit<StoreOptions, 'cas'>): Promise<boolean> {
+  cas(key: string, value: Encodable<T>, cas: bigint, options?: Omit<StoreOptionsFor<T>, 'cas'>): Promise<boolean> {
     return this.store(Verb.Set, key, value, cas, options);
   }
 
-  /** Adds bytes after the stored value; false if the key does not exist. */
+  /** Adds bytes after the stored value (raw, whatever the transcoder); false if the key does not exist. */
   append(key: string, value: Value, options?: ConcatOptions): Promise<boolean> {
     return this.concat(Verb.Append, key, value, options);
   }
 
-  /** Adds bytes before the stored value; false if the key does not exist. */
+  /** Adds bytes before the stored value (raw, whatever the transcoder); false if the key does not exist. */
   prepend(key: string, value: Value, options?: ConcatOptions): Promise<boolean> {
     return this.concat(Verb.Prepend, key, value, options);
   }
@@ -438,10 +461,29 @@ export class Group extends EventTarget {
 
   // ---- internals ----
 
-  private store(verb: Verb, key: string, value: Value, cas: unknown, options: unknown): Promise<boolean> {
+  private store(verb: Verb, key: string, value: unknown, cas: unknown, options: unknown): Promise<boolean> {
     const op = new Command(verb);
     op.key = key;
-    op.value = value;
+    if (this.#transcoder !== null) return this.storeEncoded(op, value, cas, options);
+    op.value = value as Value;
+    return this.dispatch(op, cas, options);
+  }
+
+  /** store() through the transcoder: the value encoded (asynchronously when it compresses under Workers), then dispatched. */
+  private storeEncoded(op: Command, value: unknown, cas: unknown, options: unknown): Promise<boolean> {
+    let encoded: Encoded | Promise<Encoded>;
+    try {
+      encoded = encodeValue(this.#transcoder!, value, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (encoded instanceof Promise) return encoded.then((done) => this.storeAs(op, done, cas, options));
+    return this.storeAs(op, encoded, cas, options);
+  }
+
+  private storeAs(op: Command, encoded: Encoded, cas: unknown, options: unknown): Promise<boolean> {
+    op.value = encoded.value;
+    op.flags = encoded.flags;
     return this.dispatch(op, cas, options);
   }
 
@@ -563,6 +605,9 @@ export class Group extends EventTarget {
       else op.watch(signal);
       return promise;
     }
+    // Failures found from here on (by a socket, a timer, a down server) are told with the caller's stack;
+    // those above were thrown within the call and have it already.
+    op.callerStack = this.callerStacks;
     if (op.watch(signal)) this.route(op);
     return promise;
   }
@@ -634,7 +679,7 @@ export class Group extends EventTarget {
       const byServer = new Map<string, T>();
       pools.forEach((pool, i) => byServer.set(pool.address, values[i]!));
       return byServer;
-    });
+    }, this.callerStacks ? rethrowWithCallerStack : undefined);
   }
 }
 

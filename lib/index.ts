@@ -14,6 +14,15 @@ export type {
   Value,
 } from './group.js';
 export { Item } from './item.js';
+export type { StoreOptionsFor } from './group.js';
+export type { Encoded, Transcoder } from './transcode/transcoder.js';
+export type { Decoded, Encodable, TranscoderChoice, TranscoderName, TranscoderTypes } from './transcode/registry.js';
+export { DecodeError, GetMultiDecodeError } from './transcode/decode-error.js';
+export { PhpTranscoder, type PhpTranscoderOptions, type PhpValue } from './transcode/php.js';
+export { PythonTranscoder, type PythonTranscoderOptions, type PythonValue } from './transcode/python.js';
+export { JsonTranscoder, type JsonTranscoderOptions, type JsonValue } from './transcode/json.js';
+export { KamailioTranscoder } from './transcode/kamailio.js';
+export { fastlzDecode, fastlzEncode } from './compress/fastlz.js';
 export type { ItemJSON } from './item.js';
 export { CacheAPI } from './cache-api.js';
 export { parseGroupSpec } from './group-spec.js';

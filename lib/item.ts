@@ -16,8 +16,18 @@ export interface ItemJSON {
   preview: string;
 }
 
-/** A value read from memcached: its bytes, the flags stored with it and its CAS token. */
-export class Item {
+/**
+ * A value read from memcached: its bytes, the flags stored with it and its
+ * CAS token, and `data`, the value the group's transcoder decoded (the bytes
+ * themselves with the default transcoder).
+ */
+export class Item<T = Uint8Array> {
+  /**
+   * What the group's transcoder made of the bytes; absent with the default one.
+   * @internal Set by Group as the call settles.
+   */
+  declare decoded?: unknown;
+
   constructor(
     /** The stored bytes. */
     readonly value: Uint8Array,
@@ -34,7 +44,15 @@ export class Item {
       : (BigInt(this.casHi) << 32n) | BigInt(this.casLo);
   }
 
-  /** The value decoded as UTF-8. */
+  /**
+   * The value as the group's transcoder decoded it: a string, number, object...
+   * with 'php', 'python' or 'json'; the stored bytes (`value`) with the default.
+   */
+  get data(): T {
+    return (this.decoded === undefined ? this.value : this.decoded) as T;
+  }
+
+  /** The stored bytes decoded as UTF-8 (whatever the transcoder: compressed bytes stay compressed here). */
   get text(): string {
     return utf8.decode(this.value);
   }

@@ -7,6 +7,7 @@ import { ErrorCode, MemcacheError } from './errors.js';
 import { Group as BaseGroup, type GroupOptions } from './group.js';
 import { toServer, type ServerInput } from './hash/server.js';
 import { checkWorkersTls } from './net/workers-tls.js';
+import type { TranscoderChoice } from './transcode/registry.js';
 
 export * from './index.js';
 
@@ -21,8 +22,8 @@ const REQUEST_CONNECTION_LIMIT = 6;
  * cannot honour (ca, cert, key, another servername, rejectUnauthorized:
  * false) are refused here too, rather than failing every connection.
  */
-export class Group extends BaseGroup {
-  constructor(servers: readonly ServerInput[] | ServerInput, options: GroupOptions = {}) {
+export class Group<T extends TranscoderChoice = 'raw'> extends BaseGroup<T> {
+  constructor(servers: readonly ServerInput[] | ServerInput, options: GroupOptions<T> = {}) {
     // The Node build's checks come first, with their own errors.
     super(servers, options);
     const count = this.serverNames.length;
