@@ -59,8 +59,9 @@ export class PhpTranscoder implements Transcoder<PhpValue, PhpValue> {
       case 'string':
         return this.#compressed(utf8Bytes(value), PHP_STRING);
       case 'number':
-        if (Number.isInteger(value) && value >= -TWO_63 && value < TWO_63) {
-          return { value: String(Object.is(value, -0) ? 0 : value), flags: PHP_LONG };
+        // -0 stays a double: a PHP int would lose its sign.
+        if (Number.isInteger(value) && value >= -TWO_63 && value < TWO_63 && !Object.is(value, -0)) {
+          return { value: String(value), flags: PHP_LONG };
         }
         return { value: phpDouble(value), flags: PHP_DOUBLE };
       case 'bigint':
