@@ -117,12 +117,13 @@ describe('the packed package in every runtime', { timeout: 600_000 }, () => {
   let tlsServer: MemcachedServer;
   let caFile: string;
   let CHECKS: string[];
+  let CALLS: Record<string, number>;
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'memring-runtimes-'));
     const [tarball] = await Promise.all([pack(work), ensureRuntimes()]);
     app = await install(work, tarball);
-    ({ CHECKS } = (await import(pathToFileURL(join(app, 'workload.mjs')).href)) as { CHECKS: string[] });
+    ({ CHECKS, CALLS } = (await import(pathToFileURL(join(app, 'workload.mjs')).href)) as { CHECKS: string[]; CALLS: Record<string, number> });
     const tls = certificates();
     caFile = join(tls.dir, 'ca.pem');
     servers = await Promise.all([MemcachedServer.start(), MemcachedServer.start()]);
@@ -136,6 +137,16 @@ describe('the packed package in every runtime', { timeout: 600_000 }, () => {
 
   const addresses = (): string => servers.map((s) => s.address).join(',');
 
+  /** Every call of the workload was published on `memring:command`, started and settled once, none failed. */
+  function assertTraced(tracing: { start: number; asyncEnd: number; error: number; operations: Record<string, number> } | null, label: string): void {
+    assert.ok(tracing !== null, `${label}: node:diagnostics_channel missing`);
+    const calls = Object.values(CALLS).reduce((a, b) => a + b, 0);
+    assert.deepEqual(tracing.operations, CALLS, label);
+    assert.equal(tracing.start, calls, label);
+    assert.equal(tracing.asyncEnd, calls, label);
+    assert.equal(tracing.error, 0, label);
+  }
+
   /** Runs the workload over each protocol; resolves to the runtime's name. */
   async function workload(name: string, command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
     let runtime = '';
@@ -144,6 +155,7 @@ describe('the packed package in every runtime', { timeout: 600_000 }, () => {
       const out = lastJson(result);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(out.checks, CHECKS, protocol);
+      assertTraced(out.tracing, protocol);
       runtime = out.runtime;
     }
     return runtime;
@@ -207,6 +219,9 @@ describe('the packed package in every runtime', { timeout: 600_000 }, () => {
           assert.deepEqual(body.checks, CHECKS);
           // Writes are flushed by setImmediate where the runtime has it (nodejs_compat), by a microtask elsewhere.
           assert.equal(body.setImmediate, compat === 'on' ? 'function' : 'undefined');
+          // Traced with nodejs_compat (the runtime's node:diagnostics_channel); without it there is no channel to subscribe to.
+          if (compat === 'on') assertTraced(body.tracing, `workerd ${body.checks.length}`);
+          else assert.equal(body.tracing, null);
         }
       });
 

@@ -1,8 +1,8 @@
 /**
  * The part of a node:diagnostics_channel Channel memring uses. `#diagnostics`
  * (package.json "imports") is node:diagnostics_channel's channels outside
- * Workers (node-channels.ts) and silent ones under `workerd` and `worker`
- * (no-channels.ts).
+ * Workers (node-channels.ts); under `workerd` and `worker`, the runtime's own
+ * when it has them (nodejs_compat), else silent ones (worker-channels.ts).
  */
 export interface Channel {
   readonly hasSubscribers: boolean;

@@ -1,6 +1,6 @@
 // What `#diagnostics` (package.json "imports") is outside Workers: the
 // channels of node:diagnostics_channel, which Bun and Deno provide too.
-// no-channels.ts exports the same names for the `workerd` and `worker` conditions.
+// worker-channels.ts exports the same names for the `workerd` and `worker` conditions.
 import { channel } from 'node:diagnostics_channel';
 import type { Channel, CommandChannels } from './channel.js';
 

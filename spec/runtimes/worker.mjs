@@ -8,6 +8,7 @@
 //   /shared?servers=a        a Group kept across requests (the pattern not to follow)
 import { Group } from 'memring';
 import { workload } from './workload.mjs';
+import { traceCommands } from './tracing.mjs';
 
 let shared;
 
@@ -18,11 +19,19 @@ export default {
     try {
       switch (url.pathname) {
         case '/':
-          return await withGroup(ctx, param('servers').split(','), { protocol: param('protocol') }, async (group) => ({
-            runtime: navigator.userAgent,
-            setImmediate: typeof setImmediate,
-            checks: await workload(group, param('prefix')),
-          }));
+          return await withGroup(ctx, param('servers').split(','), { protocol: param('protocol') }, async (group) => {
+            const trace = traceCommands();
+            try {
+              return {
+                runtime: navigator.userAgent,
+                setImmediate: typeof setImmediate,
+                checks: await workload(group, param('prefix')),
+                tracing: trace.counts,
+              };
+            } finally {
+              trace.stop();
+            }
+          });
         case '/limit':
           new Group(Array.from({ length: 7 }, (_, i) => `127.0.0.1:${20000 + i}`));
           return Response.json({ accepted: true });

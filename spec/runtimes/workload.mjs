@@ -22,6 +22,9 @@ export const CHECKS = [
   'keys on every server',
 ];
 
+/** The Group calls the workload makes (each once traced on `memring:command`); serverFor and serverNames are not calls. */
+export const CALLS = { set: 503, get: 504, getMulti: 2, incr: 2, decr: 1, delete: 2 };
+
 export async function workload(group, prefix) {
   const passed = [];
   const check = (name, ok, got) => {
