@@ -1,15 +1,16 @@
 /**
- * The 'python' transcoder: pylibmc's flags, which python-memcache and
- * pymemcache's pickle_serde share but for flag 2. Bytes 0, str 16 (UTF-8),
- * int 4 (any size, as decimal text), pickle 1, zlib 8 (the bare stream, str
- * compressed is 24). Flag 2 is pylibmc's bool ("1"/"0"); python-memcache
- * writes ints there, so `client: 'python-memcache'` reads it as an int.
+ * The 'python' transcoder: the flags pylibmc, python-memcache and
+ * pymemcache's pickle_serde share. Bytes 0, str 16 (UTF-8), int 2
+ * (python-memcache's, and pylibmc's for a bool: True is "1") and 4
+ * (pylibmc's), any size as decimal text; pickle 1; zlib 8 (the bare stream:
+ * a compressed str is 24).
  *
  * Written: Uint8Array (0), strings (16), integers, a JS number that is one
- * or a bigint (4, which both clients read as int), booleans (2: a bool for
- * pylibmc, 1/0 for python-memcache). Other numbers, null and structures
- * would need pickle and are refused (MC_ERR_BAD_VALUE); pickle read fails
- * with a DecodeError holding the bytes.
+ * or a bigint (4, which both clients read as int), booleans (2, "1"/"0", as
+ * pylibmc writes True: every client, memring included, reads it back as the
+ * int 1 or 0). Other numbers, null and structures would need pickle and are
+ * refused (MC_ERR_BAD_VALUE); pickle read fails with a DecodeError holding
+ * the bytes.
  */
 import { ErrorCode, MemcacheError } from '../errors.js';
 import { describeType } from '../validate.js';
@@ -22,8 +23,6 @@ import type { Encoded, Transcoder } from './transcoder.js';
 export type PythonValue = string | Uint8Array | number | bigint | boolean;
 
 export interface PythonTranscoderOptions {
-  /** Whose meaning of flag 2 is read: 'pylibmc' (default: bool) or 'python-memcache' (int). */
-  client?: 'pylibmc' | 'python-memcache';
   /** Bytes from which a value is zlib-compressed (when that makes it smaller). Default 2000; Infinity never. */
   threshold?: number;
 }
@@ -36,14 +35,8 @@ export const PY_TEXT = 16;
 
 export class PythonTranscoder implements Transcoder<PythonValue, PythonValue> {
   readonly #threshold: number;
-  readonly #flag2IsBool: boolean;
 
   constructor(options?: PythonTranscoderOptions) {
-    const client = options?.client ?? 'pylibmc';
-    if (client !== 'pylibmc' && client !== 'python-memcache') {
-      throw new MemcacheError(ErrorCode.BAD_CONFIG, "python transcoder client must be 'pylibmc' or 'python-memcache'");
-    }
-    this.#flag2IsBool = client === 'pylibmc';
     this.#threshold = compressionSettings({ threshold: options?.threshold ?? 2000 }, 'python transcoder', ['zlib']).threshold;
   }
 
@@ -92,11 +85,8 @@ export class PythonTranscoder implements Transcoder<PythonValue, PythonValue> {
       case PY_TEXT:
         return utf8(payload);
       case PY_LONG:
-        return this.#integer(payload, stored, flags);
       case PY_INTEGER:
-        if (!this.#flag2IsBool) return this.#integer(payload, stored, flags);
-        // pylibmc reads it as bool(int(text)).
-        return this.#integer(payload, stored, flags) != 0;
+        return this.#integer(payload, stored, flags);
       case PY_PICKLE:
         throw new DecodeError('python value pickled (flag 1): memring does not read pickle', stored, flags);
       default:
