@@ -360,8 +360,8 @@ export class MetaCodec implements Codec, ReplyHandler {
       throw new MemcacheError(
         ErrorCode.PROTOCOL,
         `the server answered ERROR to a meta command (${verbName(verb)}): it does not speak memcached's meta protocol ` +
-          "(memcached before 1.6, twemproxy, mcrouter). Choose protocol: 'binary' for memcached 1.4/1.5; " +
-          'twemproxy and mcrouter speak only the classic text protocol, which memring does not speak yet',
+          "(memcached before 1.6, twemproxy, mcrouter). Choose protocol: 'binary' for memcached 1.4/1.5, " +
+          "protocol: 'text' for twemproxy and mcrouter (they speak only the classic text protocol)",
         { server: this.server },
       );
     }
