@@ -17,14 +17,14 @@ import { ClusterPoller, type ClusterObserver } from './discovery/poller.js';
 import { disposeByClosing, type AsyncDisposableWhereTyped } from './dispose.js';
 import { abortSignal, casToken, expiration, optionsObject, uint32, uint64 } from './validate.js';
 import { Leases } from './lease/get-or-set.js';
-import type { Factory, GetOrSetOptions, InvalidateOptions } from './lease/options.js';
+import type { Factory, GetOrSetOptionsFor, InvalidateOptions } from './lease/options.js';
 import { createCounter } from './protocol/text/create-counter.js';
 import type { Decoded, Encodable, TranscoderChoice } from './transcode/registry.js';
 import type { Encoded, Transcoder } from './transcode/transcoder.js';
 import { decodedItem, decodedItems, encodeValue } from './transcode/apply.js';
 
 export type { GroupOptions } from './group-options.js';
-export type { Factory, GetOrSetOptions, InvalidateOptions } from './lease/options.js';
+export type { Factory, GetOrSetOptions, GetOrSetOptionsFor, InvalidateOptions } from './lease/options.js';
 export { ServerEvent, type GroupEventListener, type GroupEventMap, type ServerEventType } from './server-event.js';
 export { ClusterChangedEvent, DiscoveryFailedEvent, type ClusterEventType, type GroupEventType } from './server-event.js';
 export type { ClusterNode } from './discovery/cluster-config.js';
@@ -144,7 +144,7 @@ export class Group<T extends TranscoderChoice = 'raw'> extends EventTarget {
     this.#transcoder = settings.transcoder;
     this.protocol = options.protocol ?? 'meta';
     // Lease commands come filled in: no operand (an add's CAS stays unset), no options.
-    this.#leases = new Leases((op) => this.dispatch(op, NOT_GIVEN, undefined), this.protocol === 'meta', settings.pool.timeout);
+    this.#leases = new Leases((op) => this.dispatch(op, NOT_GIVEN, undefined), this.protocol === 'meta', settings.pool.timeout, this.#transcoder);
     this.ring = new Ring(list, { distribution: settings.distribution, hash: settings.hash });
     this.poolSettings = settings.pool;
     // With discovery the listed server is the configuration endpoint, not a node: no pool until it answers.
@@ -322,8 +322,8 @@ export class Group<T extends TranscoderChoice = 'raw'> extends EventTarget {
    * loads a missing or invalidated key while the others wait (or get the stale
    * value at once). A factory that throws rejects its own call(s) only.
    */
-  getOrSet(key: string, factory: Factory, options: GetOrSetOptions): Promise<Item> {
-    return this.#leases.getOrSet(key, factory, options);
+  getOrSet(key: string, factory: Factory<Encodable<T>>, options: GetOrSetOptionsFor<T>): Promise<Item<Decoded<T>>> {
+    return this.#leases.getOrSet(key, factory, options) as Promise<Item<any>>;
   }
 
   /**

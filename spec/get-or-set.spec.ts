@@ -389,3 +389,45 @@ describe('getOrSet across clients (meta leases)', () => {
     assert.equal((await b!.get(key))?.text, 'refreshed');
   });
 });
+
+for (const protocol of PROTOCOLS) {
+  describe(`getOrSet with a transcoder (json) over ${protocol}`, () => {
+    let server: MemcachedServer;
+    let group: Group<'json'>;
+
+    before(async () => {
+      server = await MemcachedServer.start();
+      group = new Group([server.address], { protocol, transcoder: 'json' });
+    });
+    after(async () => {
+      await group.close();
+      await server.stop();
+    });
+
+    it('stores what the factory returns through the transcoder; the Item carries it as data, on a load and on a hit', async () => {
+      const key = fresh('json');
+      let runs = 0;
+      const loadedItem = await group.getOrSet(key, () => (runs++, { user: 'ann', visits: 3 }), { expires: 60 });
+      assert.deepEqual(loadedItem.data, { user: 'ann', visits: 3 });
+      const hit = await group.getOrSet(key, () => (runs++, { user: 'never' }), { expires: 60 });
+      assert.deepEqual(hit.data, { user: 'ann', visits: 3 });
+      assert.deepEqual((await group.get(key))?.data, { user: 'ann', visits: 3 });
+      assert.equal(hit.flags, loadedItem.flags, 'the flags the transcoder chose, the same either way');
+      assert.equal(runs, 1);
+    });
+
+    it('refuses flags (the transcoder sets them) before sending anything', async () => {
+      const key = fresh('json');
+      const error = (await rejection(group.getOrSet(key, () => 1, { expires: 60, flags: 3 } as never))) as MemcacheError;
+      assert.equal(error.code, 'MC_ERR_BAD_ARGUMENT');
+      assert.equal(await group.get(key), null);
+    });
+
+    it('a value the transcoder cannot encode rejects with MC_ERR_BAD_VALUE and releases the key', async () => {
+      const key = fresh('json');
+      const error = (await rejection(group.getOrSet(key, () => 10n as never, { expires: 60 }))) as MemcacheError;
+      assert.equal(error.code, 'MC_ERR_BAD_VALUE');
+      assert.deepEqual((await group.getOrSet(key, () => [1, 2], { expires: 60, timeout: 2000 })).data, [1, 2]);
+    });
+  });
+}

@@ -15,6 +15,8 @@ import { Item } from '../item.js';
 import { checkKey } from '../key.js';
 import type { Value } from '../group.js';
 import type { LeaseReply } from '../protocol/meta/lease-reply.js';
+import { decodedItem, encodeValue } from '../transcode/apply.js';
+import type { Encoded, Transcoder } from '../transcode/transcoder.js';
 import { readGetOrSetOptions, readInvalidateOptions, type Factory, type LeaseSettings } from './options.js';
 
 /** Sends a command the way Group sends its own (closed check, routing, tracing); resolves to its reply. */
@@ -54,25 +56,36 @@ export class Leases {
     private readonly meta: boolean,
     /** The group's timeout: how long a caller waits for another's load by default. */
     private readonly timeout: number,
+    /** The group's transcoder (null: raw bytes): a load is stored encoded, a hit's Item decoded. */
+    readonly transcoder: Transcoder<any, any> | null,
   ) {}
 
-  getOrSet(key: string, factory: Factory, options: unknown): Promise<Item> {
+  getOrSet(key: string, factory: Factory<unknown>, options: unknown): Promise<Item> {
     try {
       readGetOrSetOptions(factory, options, this.timeout, checked);
+      if (this.transcoder !== null && (options as { flags?: unknown }).flags !== undefined) {
+        throw new MemcacheError(ErrorCode.BAD_ARGUMENT, "flags cannot be given with a transcoder: it sets them (use transcoder 'raw' for your own)");
+      }
     } catch (error) {
       return Promise.reject(error);
     }
     const signal = checked.signal;
     checked.signal = undefined;
     if (signal?.aborted === true) return abortable(null, signal);
+    let promise: Promise<Item>;
     const joined = this.flights.get(key);
-    // A joining call shares the first call's factory and options (checked all the same).
-    if (joined !== undefined) return signal === undefined ? joined.join() : abortable(joined.join(), signal);
-    const flight = this.meta ? new LeaseFlight(this, key, factory, options, checked) : new PlainFlight(this, key, factory, options);
-    // The flight runs for everyone who joins it: no one caller's signal stops it. Its key is
-    // checked by the codec as the first request is written: a refused one is not listed.
-    const promise = flight.start();
-    if (flight.listed) this.flights.set(key, flight);
+    if (joined !== undefined) {
+      // A joining call shares the first call's factory and options (checked all the same).
+      promise = joined.join();
+    } else {
+      const flight = this.meta ? new LeaseFlight(this, key, factory, options, checked) : new PlainFlight(this, key, factory, options);
+      // The flight runs for everyone who joins it: no one caller's signal stops it. Its key is
+      // checked by the codec as the first request is written: a refused one is not listed.
+      promise = flight.start();
+      if (flight.listed) this.flights.set(key, flight);
+    }
+    // Decoded where the call settles, as Group.get does: a value the transcoder cannot read rejects the calls that read it.
+    if (this.transcoder !== null) promise = decodedOnce(promise, this.transcoder, key);
     return signal === undefined ? promise : abortable(promise, signal);
   }
 
@@ -117,6 +130,12 @@ export class Leases {
     for (const [key, flight] of this.flights) if (flight === undefined) this.flights.delete(key);
   }
 
+  /** @internal A loaded value as it is stored: through the group's transcoder, or as given with the call's flags. */
+  encode(value: unknown, settings: LeaseSettings): Encoded | Promise<Encoded> {
+    if (this.transcoder !== null) return encodeValue(this.transcoder, value, undefined);
+    return { value: value as Value, flags: settings.flags };
+  }
+
   /** @internal The settings of the call that started a flight, read again when its load needs them all. */
   settings(flight: Flight): LeaseSettings {
     const settings = newSettings();
@@ -134,7 +153,7 @@ abstract class Flight {
   constructor(
     protected readonly leases: Leases,
     readonly key: string,
-    readonly factory: Factory,
+    readonly factory: Factory<unknown>,
     /** The first call's options, checked; read in full only for a load. */
     readonly options: unknown,
   ) {}
@@ -185,14 +204,15 @@ class PlainFlight extends Flight {
     try {
       const settings = this.leases.settings(this);
       const value = await this.factory(this.key);
+      const encoded = await this.leases.encode(value, settings);
       const op = new Command(Verb.Add);
       op.key = this.key;
-      op.value = value;
-      op.flags = settings.flags;
+      op.value = encoded.value;
+      op.flags = encoded.flags;
       // staleFor means nothing without leases: the value lives `expires`.
       op.expires = settings.storeFor - settings.staleFor;
       await this.leases.sendCommand(op);
-      return this.land(loaded(value, settings.flags, 0, 0));
+      return this.land(loaded(value, encoded, 0, 0));
     } catch (error) {
       return this.crash(error);
     }
@@ -219,7 +239,7 @@ class LeaseFlight extends Flight {
   /** Made only when a call joins or the reply is not a plain hit. */
   private slow: SlowPath | null = null;
 
-  constructor(leases: Leases, key: string, factory: Factory, options: unknown, settings: LeaseSettings) {
+  constructor(leases: Leases, key: string, factory: Factory<unknown>, options: unknown, settings: LeaseSettings) {
     super(leases, key, factory, options);
     this.lockFor = settings.lockFor;
     this.staleFor = settings.staleFor;
@@ -327,18 +347,20 @@ class LeaseFlight extends Flight {
     }
     try {
       let settings: LeaseSettings;
-      let value: Value;
+      let value: unknown;
+      let encoded: Encoded;
       try {
         settings = this.leases.settings(this);
         value = await this.factory(this.key);
+        encoded = await this.leases.encode(value, settings);
       } catch (error) {
         await this.release(lease);
         throw error;
       }
       const op = new Command(Verb.LeaseStore);
       op.key = this.key;
-      op.value = value;
-      op.flags = settings.flags;
+      op.value = encoded.value;
+      op.flags = encoded.flags;
       op.expires = settings.storeFor;
       if (lease !== null) setCas(op, lease.item);
       let stored: boolean;
@@ -351,7 +373,7 @@ class LeaseFlight extends Flight {
       }
       // Not stored: a newer value is there (another winner, after this one's lockFor ran out, or an
       // invalidate during the load). It is not overwritten; this caller still gets what it loaded.
-      return this.land(stored ? loaded(value, settings.flags, op.casHi, op.casLo) : loaded(value, settings.flags, 0, 0));
+      return this.land(stored ? loaded(value, encoded, op.casHi, op.casLo) : loaded(value, encoded, 0, 0));
     } catch (error) {
       return this.crash(error);
     }
@@ -423,9 +445,21 @@ function leaseFailed(this: Command, error: Error): void {
   (this.result as LeaseFlight).failed(error);
 }
 
-/** The Item a load resolves to: the factory's value as bytes, with the stored CAS (0 when not stored). */
-function loaded(value: Value, flags: number, casHi: number, casLo: number): Item {
-  return new Item(typeof value === 'string' ? utf8.encode(value) : value, flags, casHi, casLo);
+/**
+ * The Item a load resolves to: the bytes and flags stored, the stored CAS (0
+ * when not stored), and as its data the factory's own value when a
+ * transcoder encoded it (so it is not decoded again).
+ */
+function loaded(value: unknown, encoded: Encoded, casHi: number, casLo: number): Item {
+  const bytes = encoded.value;
+  const item = new Item(typeof bytes === 'string' ? utf8.encode(bytes) : bytes, encoded.flags, casHi, casLo);
+  if (encoded.value !== value) item.decoded = value;
+  return item;
+}
+
+/** A getOrSet's Item with its data decoded, unless a load already gave it its data. */
+function decodedOnce(promise: Promise<Item>, transcoder: Transcoder<any, any>, key: string): Promise<Item> {
+  return promise.then((item) => (item.decoded !== undefined ? item : decodedItem(Promise.resolve(item), transcoder, key)));
 }
 
 function setCas(op: Command, item: Item): void {

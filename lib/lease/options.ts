@@ -4,10 +4,14 @@
  */
 import { ErrorCode, MemcacheError } from '../errors.js';
 import type { CallOptions, Value } from '../group.js';
+import type { TranscoderChoice } from '../transcode/registry.js';
 import { abortSignal, expiration, milliseconds, optionsObject, uint32 } from '../validate.js';
 
-/** Loads the value of a key that is missing or stale: what `set` accepts, or a promise of it. */
-export type Factory = (key: string) => Value | PromiseLike<Value>;
+/** Loads the value of a key that is missing or stale: what `set` accepts (with the group's transcoder), or a promise of it. */
+export type Factory<V = Value> = (key: string) => V | PromiseLike<V>;
+
+/** getOrSet's options in a group with transcoder `T`: `flags` only with the default (the others set the flags). */
+export type GetOrSetOptionsFor<T extends TranscoderChoice> = T extends 'raw' ? GetOrSetOptions : Omit<GetOrSetOptions, 'flags'>;
 
 export interface GetOrSetOptions extends CallOptions {
   /**
@@ -66,6 +70,7 @@ export interface LeaseSettings {
 
 /** Checks getOrSet's arguments and writes its settings into `into` (a joining call's are discarded). */
 export function readGetOrSetOptions(factory: unknown, options: unknown, defaultWait: number, into: LeaseSettings): void {
+  // (A transcoder's group also refuses `flags`: see Leases.getOrSet.)
   if (typeof factory !== 'function') {
     throw new MemcacheError(ErrorCode.BAD_ARGUMENT, 'getOrSet takes a factory function (key) => value | Promise<value>');
   }
