@@ -31,7 +31,10 @@ export class JsonTranscoder implements Transcoder<JsonValue, JsonValue> {
   }
 
   encode(value: JsonValue): Encoded | Promise<Encoded> {
-    const payload = utf8Bytes(json(value));
+    const text = json(value);
+    // Under the threshold even at 3 bytes per UTF-16 unit: the codec writes the string's UTF-8 itself.
+    if (text.length * 3 < this.#settings.threshold) return { value: text, flags: JSON_FLAG };
+    const payload = utf8Bytes(text);
     const compressed = phpCompress(payload, this.#settings);
     if (compressed === null) return { value: payload, flags: JSON_FLAG };
     if (compressed instanceof Promise) {

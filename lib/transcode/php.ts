@@ -57,6 +57,8 @@ export class PhpTranscoder implements Transcoder<PhpValue, PhpValue> {
   encode(value: PhpValue): Encoded | Promise<Encoded> {
     switch (typeof value) {
       case 'string':
+        // Under the threshold even at 3 bytes per UTF-16 unit: the codec writes the string's UTF-8 itself.
+        if (value.length * 3 < this.#settings.threshold) return { value, flags: PHP_STRING };
         return this.#compressed(utf8Bytes(value), PHP_STRING);
       case 'number':
         // -0 stays a double: a PHP int would lose its sign.
@@ -73,7 +75,7 @@ export class PhpTranscoder implements Transcoder<PhpValue, PhpValue> {
         return { value: value ? '1' : EMPTY, flags: PHP_BOOL };
       case 'object':
         if (value instanceof Uint8Array) return this.#compressed(value, PHP_STRING);
-        return this.#compressed(utf8Bytes(json(value)), PHP_JSON);
+        return this.#text(json(value), PHP_JSON);
       default:
         throw new MemcacheError(ErrorCode.BAD_VALUE, `the php transcoder cannot store ${describeType(value)}`);
     }
@@ -96,6 +98,11 @@ export class PhpTranscoder implements Transcoder<PhpValue, PhpValue> {
       );
     }
     return decodePayload(payload, stored, flags);
+  }
+
+  #text(text: string, type: number): Encoded | Promise<Encoded> {
+    if (text.length * 3 < this.#settings.threshold) return { value: text, flags: type };
+    return this.#compressed(utf8Bytes(text), type);
   }
 
   #compressed(payload: Uint8Array, type: number): Encoded | Promise<Encoded> {

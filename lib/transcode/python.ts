@@ -43,6 +43,8 @@ export class PythonTranscoder implements Transcoder<PythonValue, PythonValue> {
   encode(value: PythonValue): Encoded | Promise<Encoded> {
     switch (typeof value) {
       case 'string':
+        // Under the threshold even at 3 bytes per UTF-16 unit: the codec writes the string's UTF-8 itself.
+        if (value.length * 3 < this.#threshold) return { value, flags: PY_TEXT };
         return this.#compressed(utf8Bytes(value), PY_TEXT);
       case 'number':
         if (!Number.isInteger(value)) {
