@@ -60,7 +60,9 @@ class Reader {
       case 0x64: { // d:<double>;
         this.at++;
         this.expect(COLON);
-        return double(this.until(SEMI));
+        const d = double(this.until(SEMI));
+        if (d === null) this.fail('double expected');
+        return d;
       }
       case 0x73: { // s:<len>:"<bytes>";
         const raw = this.string();
@@ -165,11 +167,11 @@ class Reader {
   }
 }
 
-function double(text: string): number {
+/** A serialized double, or null when the text is not one. */
+function double(text: string): number | null {
   if (text === 'INF') return Infinity;
   if (text === '-INF') return -Infinity;
   if (text === 'NAN') return NaN;
   const value = Number(text);
-  if (text === '' || Number.isNaN(value)) throw new Error('PHP serialize data malformed: double expected');
-  return value;
+  return text === '' || Number.isNaN(value) ? null : value;
 }
