@@ -35,20 +35,21 @@ function newSettings(): LeaseSettings {
 /** Where a call's options are checked and read: copied into a flight only when it needs them. */
 const checked = newSettings();
 
-/** Landings between two sweeps of the flight list. */
-const SWEEP_EVERY = 4096;
+/** Entries in the flight list past which the landed ones are dropped. */
+const COMPACT_AT = 8192;
 
 /** One per Group: the flights in progress, by key. */
 export class Leases {
   /**
-   * Flights by key. A landed flight's entry is set to undefined rather than
-   * deleted, and such entries are swept every SWEEP_EVERY landings: deleting
-   * each one makes the Map rehash over and over, and what its tables hold
-   * outlives the young generation (measured: ten times the full collections
-   * of a plain get, and twice its time per call).
+   * Flights by key. A flight that landed stays (holding nothing of its last
+   * callers) until a new call for its key arms it again, and once there are
+   * COMPACT_AT entries the list is rebuilt with the flights in progress only:
+   * deleting entry by entry makes the Map rehash over and over, and what its
+   * tables hold outlives the young generation (measured: ten times the full
+   * collections of a plain get), and a lookup plus a set per call cost more
+   * than the rest of a hit.
    */
-  private readonly flights = new Map<string, Flight | undefined>();
-  private landed = 0;
+  private flights = new Map<string, Flight>();
 
   constructor(
     private readonly send: Send,
@@ -73,16 +74,22 @@ export class Leases {
     checked.signal = undefined;
     if (signal?.aborted === true) return abortable(null, signal);
     let promise: Promise<Item>;
-    const joined = this.flights.get(key);
-    if (joined !== undefined) {
+    let flight = this.flights.get(key);
+    if (flight !== undefined && flight.listed) {
       // A joining call shares the first call's factory and options (checked all the same).
-      promise = joined.join();
+      promise = flight.join();
     } else {
-      const flight = this.meta ? new LeaseFlight(this, key, factory, options, checked) : new PlainFlight(this, key, factory, options);
+      // A lease flight that landed is armed again for this call: a key asked for again costs one lookup.
+      const fresh = flight === undefined || !this.meta;
+      if (fresh) flight = this.meta ? new LeaseFlight(this, key) : new PlainFlight(this, key);
+      flight!.arm(factory, options, checked);
       // The flight runs for everyone who joins it: no one caller's signal stops it. Its key is
       // checked by the codec as the first request is written: a refused one is not listed.
-      promise = flight.start();
-      if (flight.listed) this.flights.set(key, flight);
+      promise = flight!.start();
+      if (fresh && flight!.listed) {
+        this.flights.set(key, flight!);
+        if (this.flights.size >= COMPACT_AT) this.compact();
+      }
     }
     // Decoded where the call settles, as Group.get does: a value the transcoder cannot read rejects the calls that read it.
     if (this.transcoder !== null) promise = decodedOnce(promise, this.transcoder, key);
@@ -120,14 +127,14 @@ export class Leases {
   land(flight: Flight): void {
     if (!flight.listed) return;
     flight.listed = false;
-    this.flights.set(flight.key, undefined);
-    if (++this.landed === SWEEP_EVERY) this.sweep();
+    flight.clear();
   }
 
-  /** Deletes the entries of landed flights: the list holds at most SWEEP_EVERY of them besides the flights in progress. */
-  private sweep(): void {
-    this.landed = 0;
-    for (const [key, flight] of this.flights) if (flight === undefined) this.flights.delete(key);
+  /** A new list holding only the flights in progress: fewer than COMPACT_AT landed ones are ever kept. */
+  private compact(): void {
+    const live = new Map<string, Flight>();
+    for (const [key, flight] of this.flights) if (flight.listed) live.set(key, flight);
+    this.flights = live;
   }
 
   /** @internal A loaded value as it is stored: through the group's transcoder, or as given with the call's flags. */
@@ -147,21 +154,33 @@ export class Leases {
 
 /** One key's round trip (and load, if it comes to that) in progress in this process. */
 abstract class Flight {
-  /** In the group's list (later calls for the key join it) until it lands; false if its first request was refused. */
-  listed = true;
+  /** In progress: later calls for the key join it. False once it lands, or when its first request was refused. */
+  listed = false;
+  factory: Factory<unknown> = noFactory;
+  /** The first call's options, checked; read in full only for a load. */
+  options: unknown = undefined;
 
   constructor(
     protected readonly leases: Leases,
     readonly key: string,
-    readonly factory: Factory<unknown>,
-    /** The first call's options, checked; read in full only for a load. */
-    readonly options: unknown,
   ) {}
+
+  /** Takes the call that starts the flight (its settings checked into `settings`). */
+  arm(factory: Factory<unknown>, options: unknown, _settings: LeaseSettings): void {
+    this.factory = factory;
+    this.options = options;
+  }
 
   /** Sends the flight's first request; resolves to what the caller that started it gets. */
   abstract start(): Promise<Item>;
   /** What a concurrent call for the same key gets. */
   abstract join(): Promise<Item>;
+
+  /** Landed: lets go of everything its callers gave or get. */
+  clear(): void {
+    this.factory = noFactory;
+    this.options = undefined;
+  }
 }
 
 /**
@@ -179,7 +198,8 @@ class PlainFlight extends Flight {
     op.key = this.key;
     const reply = this.leases.sendCommand(op);
     // Refused before it was sent (a bad key, a closed group): nothing for a later call to join.
-    if (op.settled) this.listed = false;
+    this.listed = !op.settled;
+    if (!this.listed) this.clear();
     return (this.promise = reply.then(
       (item) => (item === null ? this.load() : this.land(item as Item)),
       (error) => this.crash(error),
@@ -231,18 +251,25 @@ class PlainFlight extends Flight {
  * small object and the list entry: no then(), no closure.
  */
 class LeaseFlight extends Flight {
-  private readonly lockFor: number;
-  private readonly staleFor: number;
+  private lockFor = 0;
+  private staleFor = 0;
   /** The starting caller's promise's own settle functions, taken over from the first lease command. */
   private resolveOwner: (item: Item | Promise<Item>) => void = noop;
   private rejectOwner: (error: Error) => void = noop;
   /** Made only when a call joins or the reply is not a plain hit. */
   private slow: SlowPath | null = null;
 
-  constructor(leases: Leases, key: string, factory: Factory<unknown>, options: unknown, settings: LeaseSettings) {
-    super(leases, key, factory, options);
+  override arm(factory: Factory<unknown>, options: unknown, settings: LeaseSettings): void {
+    super.arm(factory, options, settings);
     this.lockFor = settings.lockFor;
     this.staleFor = settings.staleFor;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.resolveOwner = noop;
+    this.rejectOwner = noop;
+    this.slow = null;
   }
 
   start(): Promise<Item> {
@@ -251,8 +278,10 @@ class LeaseFlight extends Flight {
     if (op.settled) {
       // Refused before it was sent (a bad key, a closed group): that is the answer.
       this.listed = false;
+      this.clear();
       return promise;
     }
+    this.listed = true;
     this.resolveOwner = op.resolve;
     this.rejectOwner = op.reject;
     op.result = this;
@@ -272,24 +301,28 @@ class LeaseFlight extends Flight {
 
   /** The first lease's reply (called as its command's resolve). */
   replied(reply: unknown): void {
+    // Taken first: landing clears them.
+    const resolve = this.resolveOwner;
     if (reply instanceof Item) {
       this.land(reply);
-      this.resolveOwner(reply);
+      resolve(reply);
       return;
     }
     // Anything else ends later: the starting caller's promise follows the one the decision makes.
-    this.resolveOwner(this.decide(reply));
+    resolve(this.decide(reply));
   }
 
   /** The first lease failed (called as its command's reject). */
   failed(error: Error): void {
+    const reject = this.rejectOwner;
     this.forget(error);
-    this.rejectOwner(error);
+    reject(error);
   }
 
   private land(item: Item): Item {
-    this.leases.land(this);
+    // Joiners first: landing clears what the flight holds.
     this.answer(item);
+    this.leases.land(this);
     return item;
   }
 
@@ -300,12 +333,12 @@ class LeaseFlight extends Flight {
 
   /** The flight failed: off the list, and the joiners told (unless a stale value answered them). */
   private forget(error: unknown): void {
-    this.leases.land(this);
     const slow = this.slow;
     if (slow !== null && !slow.answered) {
       slow.answered = true;
       slow.rejectShared(error);
     }
+    this.leases.land(this);
   }
 
   /** Joiners get `item` (once: a stale value may answer them before the load ends). */
@@ -493,3 +526,8 @@ function abortable<T>(shared: Promise<T> | null, signal: AbortSignal): Promise<T
 }
 
 function noop(): void {}
+
+/** A landed flight's factory: never called (a flight is armed with its caller's before it starts). */
+function noFactory(): never {
+  throw new Error('getOrSet: a landed flight was started without being armed');
+}
