@@ -121,6 +121,20 @@ for (const protocol of PROTOCOLS) {
         assert.equal(items[0]!.text, 'hit');
       });
 
+      it('a flight in progress is still joined after 9,000 other keys went through the list (it is compacted, not lost)', async () => {
+        const key = fresh();
+        const hold = gate();
+        let runs = 0;
+        const first = group.getOrSet(key, async () => (runs++, await hold.opened, 'held'), { expires: 60 });
+        await eventually(() => runs === 1);
+        const others = await Promise.all(Array.from({ length: 9000 }, (_, i) => group.getOrSet(`${key}:other:${i}`, () => 'x', { expires: 60 })));
+        assert.equal(others.length, 9000);
+        const joined = group.getOrSet(key, () => (runs++, 'second load'), { expires: 60 });
+        hold.open();
+        assert.deepEqual([(await first).text, (await joined).text], ['held', 'held']);
+        assert.equal(runs, 1);
+      });
+
       it('start a new flight once the last one is over', async () => {
         const key = fresh();
         await group.getOrSet(key, () => 'first', { expires: 60 });

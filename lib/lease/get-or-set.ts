@@ -50,6 +50,8 @@ export class Leases {
    * than the rest of a hit.
    */
   private flights = new Map<string, Flight>();
+  /** The list's size that triggers the next compaction: twice what the last one kept, so it stays amortized O(1). */
+  private compactAt = COMPACT_AT;
 
   constructor(
     private readonly send: Send,
@@ -88,7 +90,7 @@ export class Leases {
       promise = flight!.start();
       if (fresh && flight!.listed) {
         this.flights.set(key, flight!);
-        if (this.flights.size >= COMPACT_AT) this.compact();
+        if (this.flights.size >= this.compactAt) this.compact();
       }
     }
     // Decoded where the call settles, as Group.get does: a value the transcoder cannot read rejects the calls that read it.
@@ -130,11 +132,12 @@ export class Leases {
     flight.clear();
   }
 
-  /** A new list holding only the flights in progress: fewer than COMPACT_AT landed ones are ever kept. */
+  /** A new list holding only the flights in progress (at most as many landed ones as in progress, or COMPACT_AT, are kept). */
   private compact(): void {
     const live = new Map<string, Flight>();
     for (const [key, flight] of this.flights) if (flight.listed) live.set(key, flight);
     this.flights = live;
+    this.compactAt = Math.max(COMPACT_AT, live.size * 2);
   }
 
   /** @internal A loaded value as it is stored: through the group's transcoder, or as given with the call's flags. */
