@@ -52,9 +52,10 @@ const CLOSED = 3;
 /**
  * One pipelined connection to one server, speaking through a Codec.
  *
- * Commands are encoded as they arrive and written in batches: at once to an
- * idle server, else with the flush that follows its next reply (see send and
- * flush-queue.ts);
+ * Commands are encoded as they arrive and written once per event-loop turn,
+ * with what every socket's replies set off (flush-queue.ts; writing an idle
+ * server's first request at once was measured: it added writes, and so cost,
+ * with several servers, and saved no latency that showed);
  * any number may be in flight. Replies come back in order, so the commands
  * form a FIFO (linked through `Command.next`) and the codec settles the head
  * with each reply it reads (a reply that matches it not means the stream is
@@ -132,15 +133,7 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
     this.queuedBytes += op.bytes;
     if (this.inFlight++ === 0 && this.transport !== null) this.transport.ref();
     if (this.timer === null && !this.checkScheduled) this.arm(this.options.timeout);
-    // While the server has written requests to answer, new ones wait for its next reply (onData
-    // flushes them then): the server is busy anyway, and waiting gathers what every socket's
-    // replies set off into one write. An idle server gets its first request at once (at 1 in
-    // flight waiting would be the latency), and what follows it in this turn waits for its reply.
-    if (!this.flushScheduled && this.state === OPEN && !this.blocked && this.head() === null) {
-      if (op === this.first) {
-        this.flush();
-        return;
-      }
+    if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueFlush(this);
     }
@@ -171,13 +164,7 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
 
   onData(chunk: Uint8Array): void {
     try {
-      const codec = this.codec!;
-      codec.read(chunk);
-      // A reply came: what waited for it goes out with this turn's flush (see send).
-      if (!this.flushScheduled && codec.output.pending && this.state === OPEN && !this.blocked) {
-        this.flushScheduled = true;
-        queueFlush(this);
-      }
+      this.codec!.read(chunk);
     } catch (error) {
       this.fail(
         error instanceof MemcacheError
