@@ -15,6 +15,7 @@ export type {
 } from './group.js';
 export { Item } from './item.js';
 export type { StoreOptionsFor } from './group.js';
+export type { Factory, GetOrSetOptions, GetOrSetOptionsFor, InvalidateOptions } from './group.js';
 export type { Encoded, Transcoder } from './transcode/transcoder.js';
 export type { Decoded, Encodable, TranscoderChoice, TranscoderName, TranscoderTypes } from './transcode/registry.js';
 export { DecodeError, GetMultiDecodeError } from './transcode/decode-error.js';
