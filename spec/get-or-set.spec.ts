@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Group, Item, MemcacheError } from '../lib/index.js';
-import { MemcachedServer } from './support/memcached.js';
+import { MemcachedServer, freePort } from './support/memcached.js';
 import { PROTOCOLS } from './support/protocols.js';
 
 let counter = 0;
@@ -444,4 +444,57 @@ for (const protocol of PROTOCOLS) {
       assert.deepEqual((await group.getOrSet(key, () => [1, 2], { expires: 60, timeout: 2000 })).data, [1, 2]);
     });
   });
+}
+
+for (const protocol of PROTOCOLS) {
+  for (const callerStacks of [true, false]) {
+    describe(`getOrSet when the server fails, over ${protocol} (callerStacks ${callerStacks})`, () => {
+      it('a refused connection rejects every caller sharing the flight with MC_ERR_CONNECT, the factory never called', async () => {
+        const group = new Group([`127.0.0.1:${await freePort()}`], { protocol, callerStacks, timeout: 5000 });
+        try {
+          let runs = 0;
+          const calls = Array.from({ length: 3 }, () => rejection(group.getOrSet('k', () => (runs++, 'v'), { expires: 60 })));
+          for (const error of await Promise.all(calls)) {
+            assert.ok(error instanceof MemcacheError, String(error));
+            assert.ok(['MC_ERR_CONNECT', 'MC_ERR_SERVER_DOWN'].includes(error.code), error.code);
+          }
+          // The next call is a new flight, and fails the same way rather than hanging.
+          const again = await rejection(group.getOrSet('k', () => (runs++, 'v'), { expires: 60 }));
+          assert.ok(['MC_ERR_CONNECT', 'MC_ERR_SERVER_DOWN'].includes(again.code), again.code);
+          assert.equal(runs, 0);
+        } finally {
+          await group.close();
+        }
+      });
+
+      it('a server that stops answering: MC_ERR_TIMEOUT for the callers, and a later call works once it answers again', async () => {
+        const server = await MemcachedServer.start();
+        const group = new Group([server.address], { protocol, callerStacks, timeout: 300, retryDelay: 50 });
+        try {
+          await group.noop();
+          await server.pause();
+          let runs = 0;
+          // lockFor 1: a lease the stalled server still answers (to a closed connection) leaves a win no one holds.
+          const calls = Array.from({ length: 3 }, () => rejection(group.getOrSet('stalled', () => (runs++, 'v'), { expires: 60, lockFor: 1 })));
+          for (const error of await Promise.all(calls)) assert.equal(error.code, 'MC_ERR_TIMEOUT', error.message);
+          server.signal('SIGCONT');
+          let item: Item | null = null;
+          const deadline = Date.now() + 10_000;
+          while (item === null) {
+            item = await group.getOrSet('stalled', () => (runs++, 'after'), { expires: 60, lockFor: 1 }).catch(() => null);
+            if (item === null) {
+              assert.ok(Date.now() < deadline, 'the group did not recover');
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+          }
+          assert.equal(item.text, 'after');
+          assert.equal(runs, 1);
+        } finally {
+          server.signal('SIGCONT');
+          await group.close();
+          await server.stop();
+        }
+      });
+    });
+  }
 }

@@ -14,7 +14,7 @@ import { ErrorCode, MemcacheError } from '../errors.js';
 import { Item } from '../item.js';
 import { checkKey } from '../key.js';
 import type { Value } from '../group.js';
-import type { LeaseReply } from '../protocol/meta/lease-reply.js';
+import { LeaseReply } from '../protocol/meta/lease-reply.js';
 import { decodedItem, encodeValue } from '../transcode/apply.js';
 import type { Encoded, Transcoder } from '../transcode/transcoder.js';
 import { readGetOrSetOptions, readInvalidateOptions, type Factory, type LeaseSettings } from './options.js';
@@ -311,6 +311,17 @@ class LeaseFlight extends Flight {
       resolve(reply);
       return;
     }
+    if (reply !== null && !(reply instanceof LeaseReply)) {
+      // A failure told with the caller's stack: Command.fail resolves with a promise that rejects (caller-stack.ts).
+      const slow = this.slow;
+      if (slow !== null && !slow.answered) {
+        slow.answered = true;
+        slow.resolveShared(reply as Promise<Item>);
+      }
+      this.leases.land(this);
+      resolve(reply as Promise<Item>);
+      return;
+    }
     // Anything else ends later: the starting caller's promise follows the one the decision makes.
     resolve(this.decide(reply));
   }
@@ -463,7 +474,7 @@ class LeaseFlight extends Flight {
 /** A lease flight's state beyond a plain hit: its joiners, and the stale value they get during a reload. */
 class SlowPath {
   shared: Promise<Item> | null = null;
-  resolveShared: (item: Item) => void = noop;
+  resolveShared: (item: Item | Promise<Item>) => void = noop;
   rejectShared: (error: unknown) => void = noop;
   /** Set once the joiners have their answer. */
   answered = false;
