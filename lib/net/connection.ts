@@ -185,8 +185,10 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
     if (error instanceof MemcacheError) return this.fail(withServer(error, this.address));
     const connecting = this.state === CONNECTING;
     const text = error === undefined ? 'server closed the connection' : error.message;
-    // Once the socket is open (authenticating included), a close with not a byte back may say what the server is.
-    const hint = connecting && !this.authenticating ? null : (this.codec?.silenceHint?.() ?? null);
+    // Once the socket is open (authenticating included), a clean close (the peer's end of stream, as
+    // memcached -S gives a request it will not read) with not a byte back may say what the server is.
+    // A reset is a crash or a dropped connection (a server killed with it still in its backlog): no hint.
+    const hint = (connecting && !this.authenticating) || error !== undefined ? null : (this.codec?.silenceHint?.() ?? null);
     const failure =
       hint !== null
         ? new MemcacheError(ErrorCode.PROTOCOL, `${text} without answering anything: ${hint}`, { server: this.address, cause: error })

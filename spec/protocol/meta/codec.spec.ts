@@ -150,7 +150,7 @@ describe('MetaCodec: ERROR to a meta command means the server speaks no meta', (
       const error = throwsCode(() => codec.read(utf8('ERROR\r\n')), ErrorCode.PROTOCOL);
       assert.match(error.message, /does not speak memcached's meta protocol/);
       assert.match(error.message, /protocol: 'binary'/);
-      assert.match(error.message, /twemproxy and mcrouter speak only the classic text protocol/);
+      assert.match(error.message, /protocol: 'text' for twemproxy and mcrouter/);
     });
   }
 });
