@@ -1,0 +1,271 @@
+/**
+ * A getOrSet flight on a meta group: memcached's leases decide who loads,
+ * across every client of the servers (mg N/R and its W, X and Z flags; the
+ * winner's ms C<cas>; md to release a win).
+ */
+import { Command, Verb } from '../command.js';
+import { ErrorCode, MemcacheError } from '../errors.js';
+import { Item } from '../item.js';
+import { LeaseReply } from '../protocol/meta/lease-reply.js';
+import type { Encoded } from '../transcode/transcoder.js';
+import { Flight, loaded, noop, setCas } from './flight.js';
+import type { Factory, LeaseSettings } from './options.js';
+
+/** First and last pause between a waiting caller's polls, in ms. */
+const FIRST_POLL = 5;
+const LAST_POLL = 50;
+
+/**
+ * A flight on a meta group: the lease decides who loads across every client
+ * of the servers. The caller that started the flight loads when the server
+ * says it won; callers that join it get a stale value at once when there is
+ * one, else what the flight ends with.
+ *
+ * The first lease's promise is the starting caller's promise: its command
+ * settles through the flight (leaseReplied/leaseFailed) rather than through
+ * that promise's own functions, so a hit costs what a get costs plus this
+ * small object and the list entry: no then(), no closure.
+ */
+export class LeaseFlight extends Flight {
+  private lockFor = 0;
+  private staleFor = 0;
+  /** The starting caller's promise's own settle functions, taken over from the first lease command. */
+  private resolveOwner: (item: Item | Promise<Item>) => void = noop;
+  private rejectOwner: (error: Error) => void = noop;
+  /** Made only when a call joins or the reply is not a plain hit. */
+  private slow: SlowPath | null = null;
+
+  override arm(factory: Factory<unknown>, options: unknown, settings: LeaseSettings): void {
+    super.arm(factory, options, settings);
+    this.lockFor = settings.lockFor;
+    this.staleFor = settings.staleFor;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.resolveOwner = noop;
+    this.rejectOwner = noop;
+    this.slow = null;
+  }
+
+  start(): Promise<Item> {
+    const op = this.leaseCommand();
+    const promise = this.leases.sendCommand(op) as Promise<Item>;
+    if (op.settled) {
+      // Refused before it was sent (a bad key, a closed group): that is the answer.
+      this.listed = false;
+      this.clear();
+      return promise;
+    }
+    this.listed = true;
+    this.resolveOwner = op.resolve;
+    this.rejectOwner = op.reject;
+    op.result = this;
+    op.resolve = leaseReplied;
+    op.reject = leaseFailed;
+    return promise;
+  }
+
+  join(): Promise<Item> {
+    const slow = (this.slow ??= new SlowPath());
+    if (slow.stale !== null) return Promise.resolve(slow.stale);
+    return (slow.shared ??= new Promise<Item>((resolve, reject) => {
+      slow.resolveShared = resolve;
+      slow.rejectShared = reject;
+    }));
+  }
+
+  /** The first lease's reply (called as its command's resolve). */
+  replied(reply: unknown): void {
+    // Taken first: landing clears them.
+    const resolve = this.resolveOwner;
+    if (reply instanceof Item) {
+      this.land(reply);
+      resolve(reply);
+      return;
+    }
+    if (reply !== null && !(reply instanceof LeaseReply)) {
+      // A failure told with the caller's stack: Command.fail resolves with a promise that rejects (caller-stack.ts).
+      const slow = this.slow;
+      if (slow !== null && !slow.answered) {
+        slow.answered = true;
+        slow.resolveShared(reply as Promise<Item>);
+      }
+      this.leases.land(this);
+      resolve(reply as Promise<Item>);
+      return;
+    }
+    // Anything else ends later: the starting caller's promise follows the one the decision makes.
+    resolve(this.decide(reply));
+  }
+
+  /** The first lease failed (called as its command's reject). */
+  failed(error: Error): void {
+    const reject = this.rejectOwner;
+    this.forget(error);
+    reject(error);
+  }
+
+  private land(item: Item): Item {
+    // Joiners first: landing clears what the flight holds.
+    this.answer(item);
+    this.leases.land(this);
+    return item;
+  }
+
+  private crash(error: unknown): never {
+    this.forget(error);
+    throw error;
+  }
+
+  /** The flight failed: off the list, and the joiners told (unless a stale value answered them). */
+  private forget(error: unknown): void {
+    const slow = this.slow;
+    if (slow !== null && !slow.answered) {
+      slow.answered = true;
+      slow.rejectShared(error);
+    }
+    this.leases.land(this);
+  }
+
+  /** Joiners get `item` (once: a stale value may answer them before the load ends). */
+  private answer(item: Item): void {
+    const slow = this.slow;
+    if (slow === null || slow.answered) return;
+    slow.answered = true;
+    slow.resolveShared(item);
+  }
+
+  /** `mg <key> v f c N<lockFor> [R<staleFor>]`. */
+  private leaseCommand(): Command {
+    const op = new Command(Verb.Lease);
+    op.key = this.key;
+    op.expires = this.lockFor;
+    op.recache = this.staleFor;
+    return op;
+  }
+
+  /** What a lease reply that is not a plain hit means for this flight: done, load, or wait. */
+  private decide(reply: unknown): Item | Promise<Item> {
+    if (reply instanceof Item) return this.land(reply);
+    // EN: the server could not make the stub (out of memory); load, and store only where nothing is.
+    if (reply === null) return this.load(null);
+    const lease = reply as LeaseReply;
+    if (lease.won) return this.load(lease);
+    // Another client loads. A value (stale, or within staleFor) is served meanwhile; an empty item is its stub.
+    if (lease.item.value.length > 0) return this.land(lease.item);
+    return this.waitForLoad();
+  }
+
+  /** This client won: load, store over the lease's item only, release the win if anything fails. */
+  private async load(lease: LeaseReply | null): Promise<Item> {
+    if (lease !== null && lease.item.value.length > 0) {
+      // Joiners, present and to come, get the value being replaced rather than wait for the load.
+      const slow = (this.slow ??= new SlowPath());
+      slow.stale = lease.item;
+      this.answer(lease.item);
+    }
+    try {
+      let settings: LeaseSettings;
+      let value: unknown;
+      let encoded: Encoded;
+      try {
+        settings = this.leases.settings(this);
+        value = await this.factory(this.key);
+        encoded = await this.leases.encode(value, settings);
+      } catch (error) {
+        await this.release(lease);
+        throw error;
+      }
+      const op = new Command(Verb.LeaseStore);
+      op.key = this.key;
+      op.value = encoded.value;
+      op.flags = encoded.flags;
+      op.expires = settings.storeFor;
+      if (lease !== null) setCas(op, lease.item);
+      let stored: boolean;
+      try {
+        stored = (await this.leases.sendCommand(op)) as boolean;
+      } catch (error) {
+        // A value the codec refused, a server that failed: nothing was stored, so the win is released.
+        await this.release(lease);
+        throw error;
+      }
+      // Not stored: a newer value is there (another winner, after this one's lockFor ran out, or an
+      // invalidate during the load). It is not overwritten; this caller still gets what it loaded.
+      return this.land(stored ? loaded(value, encoded, op.casHi, op.casLo) : loaded(value, encoded, 0, 0));
+    } catch (error) {
+      return this.crash(error);
+    }
+  }
+
+  /**
+   * Gives up a win so the next caller wins at once instead of after lockFor:
+   * the empty stub is deleted, a stale or expiring value marked stale again
+   * (which clears its win), each only if its CAS is still the lease's (so
+   * newer data is never touched). Best effort: if it fails, the stub expires.
+   */
+  private async release(lease: LeaseReply | null): Promise<void> {
+    if (lease === null) return;
+    const isStub = lease.item.value.length === 0 && !lease.stale;
+    const op = new Command(isStub ? Verb.Delete : Verb.Invalidate);
+    op.key = this.key;
+    setCas(op, lease.item);
+    try {
+      await this.leases.sendCommand(op);
+    } catch {
+      // The caller gets the load's own error; the stub's TTL (lockFor) bounds the damage.
+    }
+  }
+
+  /** Polls until another client's load is stored, the win comes here, or the call's timeout runs out. */
+  private async waitForLoad(): Promise<Item> {
+    try {
+      const wait = this.leases.settings(this).wait;
+      const deadline = Date.now() + wait;
+      for (let pause = FIRST_POLL; ; pause = Math.min(pause * 2, LAST_POLL)) {
+        if (Date.now() + pause > deadline) {
+          throw new MemcacheError(
+            ErrorCode.TIMEOUT,
+            `getOrSet waited ${wait} ms for another client to load the value (raise its timeout, up to lockFor)`,
+          );
+        }
+        await sleep(pause);
+        const reply = await this.leases.sendCommand(this.leaseCommand());
+        if (reply instanceof Item) return this.land(reply);
+        if (reply === null) return this.load(null);
+        const lease = reply as LeaseReply;
+        if (lease.won) return this.load(lease);
+        if (lease.item.value.length > 0) return this.land(lease.item);
+      }
+    } catch (error) {
+      return this.crash(error);
+    }
+  }
+}
+
+/** A lease flight's state beyond a plain hit: its joiners, and the stale value they get during a reload. */
+class SlowPath {
+  shared: Promise<Item> | null = null;
+  resolveShared: (item: Item | Promise<Item>) => void = noop;
+  rejectShared: (error: unknown) => void = noop;
+  /** Set once the joiners have their answer. */
+  answered = false;
+  /** While the flight reloads over a value still worth serving: what a joiner gets at once. */
+  stale: Item | null = null;
+}
+
+/** The first lease command's resolve: `this` is the command, its `result` the flight (the meta codec leaves a lease's result alone). */
+function leaseReplied(this: Command, reply: unknown): void {
+  (this.result as LeaseFlight).replied(reply);
+}
+
+/** The first lease command's reject. */
+function leaseFailed(this: Command, error: Error): void {
+  (this.result as LeaseFlight).failed(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
