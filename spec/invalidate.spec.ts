@@ -145,8 +145,13 @@ describe('invalidate (meta)', () => {
       assert.deepEqual((await inspect(server, key))?.flags, [], 'not stale');
     });
 
-    it('a fired signal rejects with MC_ERR_ABORTED', async () => {
-      assert.equal((await rejection(group.invalidate(fresh(), { signal: AbortSignal.abort() }))).code, 'MC_ERR_ABORTED');
+    it('a signal fired before the call rejects with MC_ERR_ABORTED, naming invalidate, and marks nothing', async () => {
+      const key = fresh();
+      await group.set(key, 'untouched');
+      const error = await rejection(group.invalidate(key, { signal: AbortSignal.abort() }));
+      assert.equal(error.code, 'MC_ERR_ABORTED');
+      assert.match(error.message, /^invalidate aborted/);
+      assert.deepEqual((await inspect(server, key))?.flags, [], 'not stale');
     });
   });
 

@@ -107,11 +107,12 @@ export class Leases {
         new MemcacheError(ErrorCode.UNSUPPORTED, "invalidate needs protocol 'meta' (stale items are memcached meta commands' md I): use delete"),
       );
     }
+    if (signal?.aborted === true) return abortable(null, signal, Verb.Invalidate);
     const op = new Command(Verb.Invalidate);
     op.key = key;
     op.expires = staleFor;
     const promise = this.send(op) as Promise<boolean>;
-    return signal === undefined ? promise : abortable(promise, signal);
+    return signal === undefined ? promise : abortable(promise, signal, Verb.Invalidate);
   }
 
   /** @internal */
@@ -159,8 +160,9 @@ function decodedOnce(promise: Promise<Item>, transcoder: Transcoder<any, any>, k
  * its own signal fires, the flight going on for the others. A Command is the
  * watcher, so one listener serves every call sharing a signal (signal-watch.ts).
  */
-function abortable<T>(shared: Promise<T> | null, signal: AbortSignal): Promise<T> {
-  const watcher = new Command(Verb.Lease);
+function abortable<T>(shared: Promise<T> | null, signal: AbortSignal, verb: Verb = Verb.Lease): Promise<T> {
+  // The verb names the call in the MC_ERR_ABORTED message ("getOrSet aborted by its signal").
+  const watcher = new Command(verb);
   const promise = promiseOf<T>(watcher);
   if (watcher.watch(signal)) {
     shared!.then(
