@@ -19,3 +19,36 @@ export interface CommandChannels {
   readonly asyncEnd: Channel;
   readonly error: Channel;
 }
+
+/** Every channel memring publishes on, by name: what `#diagnostics` exports. */
+export interface MemringChannels {
+  readonly command: CommandChannels;
+  readonly connect: Channel;
+  readonly connectError: Channel;
+  readonly close: Channel;
+  readonly serverDown: Channel;
+  readonly serverUp: Channel;
+}
+
+/**
+ * memring's channels made by `channel` (node:diagnostics_channel's, or a
+ * silent one). The TracingChannel `memring:command` is made here from the
+ * five names `tracingChannel('memring:command')` subscribes to (the same
+ * objects), so that publishing needs no tracingChannel.
+ */
+export function memringChannels(channel: (name: string) => Channel): MemringChannels {
+  return {
+    command: {
+      start: channel('tracing:memring:command:start'),
+      end: channel('tracing:memring:command:end'),
+      asyncStart: channel('tracing:memring:command:asyncStart'),
+      asyncEnd: channel('tracing:memring:command:asyncEnd'),
+      error: channel('tracing:memring:command:error'),
+    },
+    connect: channel('memring:connect'),
+    connectError: channel('memring:connect-error'),
+    close: channel('memring:close'),
+    serverDown: channel('memring:server-down'),
+    serverUp: channel('memring:server-up'),
+  };
+}

@@ -2,23 +2,13 @@
 // channels of node:diagnostics_channel, which Bun and Deno provide too.
 // worker-channels.ts exports the same names for the `workerd` and `worker` conditions.
 import { channel } from 'node:diagnostics_channel';
-import type { Channel, CommandChannels } from './channel.js';
+import { memringChannels } from './channel.js';
 
-/**
- * The TracingChannel `memring:command`: the channels
- * `diagnostics_channel.tracingChannel('memring:command')` subscribes to, made
- * here by name (the same objects) so that publishing needs no tracingChannel.
- */
-export const command: CommandChannels = {
-  start: channel('tracing:memring:command:start'),
-  end: channel('tracing:memring:command:end'),
-  asyncStart: channel('tracing:memring:command:asyncStart'),
-  asyncEnd: channel('tracing:memring:command:asyncEnd'),
-  error: channel('tracing:memring:command:error'),
-};
+const channels = memringChannels(channel);
 
-export const connect: Channel = channel('memring:connect');
-export const connectError: Channel = channel('memring:connect-error');
-export const close: Channel = channel('memring:close');
-export const serverDown: Channel = channel('memring:server-down');
-export const serverUp: Channel = channel('memring:server-up');
+export const command = channels.command;
+export const connect = channels.connect;
+export const connectError = channels.connectError;
+export const close = channels.close;
+export const serverDown = channels.serverDown;
+export const serverUp = channels.serverUp;

@@ -4,7 +4,7 @@
 // it asks process.getBuiltinModule, which workerd offers with nodejs_compat
 // (as Node does), once at load. Without it, the channels are silent: nobody
 // can subscribe, and publishing is never attempted (hasSubscribers is false).
-import type { Channel, CommandChannels } from './channel.js';
+import { memringChannels, type Channel } from './channel.js';
 
 interface DiagnosticsChannel {
   channel(name: string): Channel;
@@ -35,16 +35,11 @@ const channel = (name: string): Channel => (diagnostics === null ? silent : diag
 /** True when the runtime gave node:diagnostics_channel (workerd with nodejs_compat); false when every channel is silent. */
 export const traced = diagnostics !== null;
 
-export const command: CommandChannels = {
-  start: channel('tracing:memring:command:start'),
-  end: channel('tracing:memring:command:end'),
-  asyncStart: channel('tracing:memring:command:asyncStart'),
-  asyncEnd: channel('tracing:memring:command:asyncEnd'),
-  error: channel('tracing:memring:command:error'),
-};
+const channels = memringChannels(channel);
 
-export const connect: Channel = channel('memring:connect');
-export const connectError: Channel = channel('memring:connect-error');
-export const close: Channel = channel('memring:close');
-export const serverDown: Channel = channel('memring:server-down');
-export const serverUp: Channel = channel('memring:server-up');
+export const command = channels.command;
+export const connect = channels.connect;
+export const connectError = channels.connectError;
+export const close = channels.close;
+export const serverDown = channels.serverDown;
+export const serverUp = channels.serverUp;
