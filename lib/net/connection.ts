@@ -162,9 +162,9 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
     else this.opened();
   }
 
-  onData(chunk: Uint8Array): void {
+  onData(chunk: Uint8Array, kept?: boolean): void {
     try {
-      this.codec!.read(chunk);
+      this.codec!.read(chunk, kept === true);
     } catch (error) {
       this.fail(
         error instanceof MemcacheError

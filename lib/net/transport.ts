@@ -8,10 +8,11 @@ export interface TransportEvents {
   /** The connection is ready for writes. */
   onOpen(): void;
   /**
-   * Bytes as they come off the socket. The chunk is only lent: a transport
-   * may read into the same memory again once onData returns.
+   * Bytes as they come off the socket. Unless `kept`, the chunk is only lent:
+   * the transport may read into the same memory again once onData returns.
+   * `kept`: it never writes over these bytes again (values may be views of them).
    */
-  onData(chunk: Uint8Array): void;
+  onData(chunk: Uint8Array, kept?: boolean): void;
   /** The transport has room again after a write() that returned false. */
   onDrain(): void;
   /**

@@ -69,9 +69,11 @@ export interface Codec {
    * Bytes as they come off the socket. Settles the commands they answer
    * (through ReplyTarget). Throws a MemcacheError on bytes that are not a
    * valid reply, a reply that matches no command in flight, or a failed
-   * authentication: the connection then closes. Keeps nothing of `chunk`.
+   * authentication: the connection then closes. Keeps nothing of `chunk`,
+   * unless `kept` (the transport never writes over it again): values handed
+   * out may then be views of it instead of copies.
    */
-  read(chunk: Uint8Array): void;
+  read(chunk: Uint8Array, kept?: boolean): void;
   /** Forgets any partial reply and stops the chunk being read (the connection is gone). */
   reset(): void;
   /**

@@ -12,6 +12,14 @@ export class ValueSlab {
   private slab = new Uint8Array(SLAB_SIZE);
   private offset = 0;
 
+  /**
+   * `bytes[start, end)` as bytes the caller may keep: a view when the chunk is
+   * kept (the transport never writes over it again), else a copy.
+   */
+  take(bytes: Uint8Array, start: number, end: number, kept: boolean): Uint8Array {
+    return kept ? new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start) : this.copy(bytes, start, end);
+  }
+
   /** A copy of `bytes[start, end)`; `bytes` must be a plain Uint8Array (a Buffer's slice() is a view). */
   copy(bytes: Uint8Array, start: number, end: number): Uint8Array {
     const length = end - start;

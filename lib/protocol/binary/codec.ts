@@ -115,12 +115,12 @@ class BinaryCodec implements Codec, FrameHandler {
     return [(this.authRequest ??= authFrame(sasl)), NOOP_FRAME];
   }
 
-  read(chunk: Uint8Array): void {
+  read(chunk: Uint8Array, kept = false): void {
     if (this.fresh && chunk.length > 0) {
       this.fresh = false;
       if (chunk[0] !== RESPONSE_MAGIC) throw notBinary(chunk);
     }
-    this.decoder.push(chunk);
+    this.decoder.push(chunk, kept);
   }
 
   reset(): void {

@@ -34,6 +34,8 @@ export class ResponseDecoder {
   bodyOffset = 0;
   /** True when `bytes` is a buffer assembled for this frame alone (safe to hand out without copying). */
   owned = false;
+  /** The chunk being read is never written over again (push's `kept`). */
+  private kept = false;
 
   // ---- a frame split across chunks ----
   private readonly header = new Uint8Array(HEADER_LENGTH);
@@ -65,7 +67,9 @@ export class ResponseDecoder {
    * corrupt bytes. Nothing of `data` is read after this returns (a
    * split frame is copied, values are copied out), so the caller may reuse it.
    */
-  push(data: Uint8Array): void {
+  push(data: Uint8Array, kept = false): void {
+    // Values may be views of a chunk the transport never writes over again; else they are copies.
+    this.kept = kept;
     // A plain Uint8Array view: Node's Buffer overrides slice() to return a view (values must be
     // copies), and its subarray() is slower.
     const chunk = data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -112,7 +116,7 @@ export class ResponseDecoder {
     const start = this.bodyOffset + this.extrasLength + this.keyLength;
     const end = this.bodyOffset + this.bodyLength;
     if (this.owned) return this.bytes.subarray(start, end);
-    return this.slab.copy(this.bytes, start, end);
+    return this.slab.take(this.bytes, start, end, this.kept);
   }
 
   /** The value decoded as UTF-8 (error messages, Version, Stat). */

@@ -199,9 +199,9 @@ export class MetaCodec implements Codec, ReplyHandler {
     return this.authenticating;
   }
 
-  read(chunk: Uint8Array): void {
+  read(chunk: Uint8Array, kept = false): void {
     if (chunk.length > 0) this.heard = true;
-    this.reader.push(chunk);
+    this.reader.push(chunk, kept);
   }
 
   reset(): void {

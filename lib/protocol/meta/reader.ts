@@ -91,6 +91,8 @@ export class MetaReader {
   private valueStart = 0;
   /** True when `valueBytes` is a buffer assembled for this value alone (handed out without copying). */
   private owned = false;
+  /** The chunk being read is never written over again (push's `kept`): values may be views of it. */
+  private kept = false;
   /** Where the text after the reply word lies (STAT, VERSION, errors). */
   private lineBytes: Uint8Array = EMPTY;
   private textStart = 0;
@@ -130,9 +132,11 @@ export class MetaReader {
    * Feeds bytes as they come off the socket. Throws a PROTOCOL MemcacheError on
    * bytes that are not a reply. Nothing of `data` is read after this returns
    * (split lines and values are copied, values handed out are copies), so the
-   * caller may reuse it.
+   * caller may reuse it; unless `kept` (it never writes over `data` again),
+   * when values handed out are views of it.
    */
-  push(data: Uint8Array): void {
+  push(data: Uint8Array, kept = false): void {
+    this.kept = kept;
     // A plain Uint8Array view: Node's Buffer overrides slice() to return a view (values must be copies).
     const chunk = data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.stopped = false;
@@ -166,12 +170,13 @@ export class MetaReader {
   // ---- the current reply ----
 
   /**
-   * The value as bytes the caller may keep: the assembled buffer itself, or a
-   * copy out of the lent chunk (small ones into a shared slab).
+   * The value as bytes the caller may keep: the assembled buffer itself, a
+   * view of a kept chunk, or a copy out of a lent one (small ones into a
+   * shared slab).
    */
   value(): Uint8Array {
     if (this.owned) return this.valueBytes;
-    return this.slab.copy(this.valueBytes, this.valueStart, this.valueStart + this.valueLength);
+    return this.slab.take(this.valueBytes, this.valueStart, this.valueStart + this.valueLength, this.kept);
   }
 
   /** The value read as an unsigned 64-bit decimal number (an ma reply). */

@@ -209,10 +209,10 @@ export class TextCodec implements Codec, TextReplyHandler {
     return this.authenticating;
   }
 
-  read(chunk: Uint8Array): void {
+  read(chunk: Uint8Array, kept = false): void {
     if (chunk.length > 0) this.heard = true;
     try {
-      this.reader.push(chunk);
+      this.reader.push(chunk, kept);
     } catch (error) {
       this.broken = true;
       throw error;

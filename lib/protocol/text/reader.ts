@@ -84,6 +84,8 @@ export class TextReader {
   private valueStart = 0;
   /** True when `valueBytes` is a buffer assembled for this value alone (handed out without copying). */
   private owned = false;
+  /** The chunk being read is never written over again (push's `kept`): values may be views of it. */
+  private kept = false;
   /** Where the text after the reply word lies (STAT, VERSION, errors), or the digits of a NUMBER. */
   private lineBytes: Uint8Array = EMPTY;
   private textStart = 0;
@@ -124,9 +126,11 @@ export class TextReader {
 
   /**
    * Feeds bytes as they come off the socket. Throws a PROTOCOL MemcacheError on
-   * bytes that are not a reply. Nothing of `data` is read after this returns.
+   * bytes that are not a reply. Nothing of `data` is read after this returns,
+   * unless `kept` (it is never written over again): values are then views of it.
    */
-  push(data: Uint8Array): void {
+  push(data: Uint8Array, kept = false): void {
+    this.kept = kept;
     // A plain Uint8Array view: Node's Buffer overrides slice() to return a view (values must be copies).
     const chunk = data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.stopped = false;
@@ -161,7 +165,7 @@ export class TextReader {
   /** The value as bytes the caller may keep. */
   value(): Uint8Array {
     if (this.owned) return this.valueBytes;
-    return this.slab.copy(this.valueBytes, this.valueStart, this.valueStart + this.valueLength);
+    return this.slab.take(this.valueBytes, this.valueStart, this.valueStart + this.valueLength, this.kept);
   }
 
   /** A NUMBER reply as an unsigned 64-bit integer. */
