@@ -44,6 +44,9 @@ export interface ConnectionObserver {
 const afterReads: (task: () => void) => void =
   typeof setImmediate === 'function' ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
 
+/** Operations in flight on every connection of the process: 1 when a call is the only one. */
+let inFlightEverywhere = 0;
+
 const IDLE = 0;
 const CONNECTING = 1;
 const OPEN = 2;
@@ -53,9 +56,8 @@ const CLOSED = 3;
  * One pipelined connection to one server, speaking through a Codec.
  *
  * Commands are encoded as they arrive and written once per event-loop turn,
- * with what every socket's replies set off (flush-queue.ts; writing an idle
- * server's first request at once was measured: it added writes, and so cost,
- * with several servers, and saved no latency that showed);
+ * with what every socket's replies set off (flush-queue.ts), except the only
+ * call in flight in the process, written after a microtask (see send);
  * any number may be in flight. Replies come back in order, so the commands
  * form a FIFO (linked through `Command.next`) and the codec settles the head
  * with each reply it reads (a reply that matches it not means the stream is
@@ -98,6 +100,7 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
   private flushScheduled = false;
   private checkScheduled = false;
   private batchDeadline = 0;
+  private readonly flushTask = (): void => this.flush();
   private readonly timerTask = (): void => this.onTimer();
   private readonly checkTask = (): void => this.checkDeadlines();
   private closeWaiters: (() => void)[] = [];
@@ -131,11 +134,16 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
     else this.last.next = op;
     this.last = op;
     this.queuedBytes += op.bytes;
+    inFlightEverywhere++;
     if (this.inFlight++ === 0 && this.transport !== null) this.transport.ref();
     if (this.timer === null && !this.checkScheduled) this.arm(this.options.timeout);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueFlush(this);
+      // The only call in flight in the whole process goes out as soon as the code that made it has
+      // run (a microtask), not at the end of the turn: with nothing else to batch, waiting is only
+      // latency. Any other call in flight anywhere means load, and writes stay one per turn.
+      if (inFlightEverywhere === 1 && this.state === OPEN && !this.blocked) queueMicrotask(this.flushTask);
+      else queueFlush(this);
     }
     if (this.state === IDLE) this.connect();
   }
@@ -214,6 +222,7 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
     op.next = null;
     if (this.first === null) this.last = null;
     this.queuedBytes -= op.bytes;
+    inFlightEverywhere--;
     if (--this.inFlight === 0) {
       if (this.closing) this.shutDown();
       else this.transport?.unref();
@@ -389,6 +398,7 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
       } else {
         this.queuedBytes -= op.bytes;
         this.inFlight--;
+        inFlightEverywhere--;
         if (!op.settled) lost++;
         op.fail(op === first ? error : others);
       }
