@@ -12,6 +12,7 @@ import type { TlsOptions, TransportFactory } from './net/transport.js';
 import { resolveTranscoder, type TranscoderChoice } from './transcode/registry.js';
 import type { Transcoder } from './transcode/transcoder.js';
 import { describeType, milliseconds, optionsObject, positiveInteger } from './validate.js';
+import { FlushQueue } from './net/flush-queue.js';
 
 /** The wire protocols a Group speaks: see the README's "Protocols". */
 export type Protocol = 'meta' | 'binary' | 'text';
@@ -167,6 +168,8 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       codec: checkProtocol(options.protocol),
       sasl: checkSasl(options.sasl),
       tls: checkTls(options.tls),
+      // Every pool of the Group (discovered ones too) shares one write task.
+      flushQueue: new FlushQueue(),
     },
     distribution: checkDistribution(options),
     hash: checkHash(options),

@@ -5,7 +5,7 @@ import type { SaslCredentials } from './credentials.js';
 import type { TlsOptions, Transport, TransportEvents, TransportFactory } from './transport.js';
 import { close as closeChannel, connect as connectChannel, connectError as connectErrorChannel } from '#diagnostics';
 import type { Channel } from '../diagnostics/channel.js';
-import { queueFlush, type Flushable } from './flush-queue.js';
+import { FlushQueue, type Flushable } from './flush-queue.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -26,6 +26,8 @@ export interface ConnectionOptions {
   sasl?: SaslCredentials | undefined;
   /** Told when the connection fails (the pool's failover hook). */
   observer?: ConnectionObserver | undefined;
+  /** The write task shared by a Group's connections (flush-queue.ts); default: one of its own. */
+  flushQueue?: FlushQueue | undefined;
 }
 
 
@@ -44,9 +46,6 @@ export interface ConnectionObserver {
 const afterReads: (task: () => void) => void =
   typeof setImmediate === 'function' ? (task) => void setImmediate(task) : (task) => void setTimeout(task, 0);
 
-/** Operations in flight on every connection of the process: 1 when a call is the only one. */
-let inFlightEverywhere = 0;
-
 const IDLE = 0;
 const CONNECTING = 1;
 const OPEN = 2;
@@ -57,7 +56,7 @@ const CLOSED = 3;
  *
  * Commands are encoded as they arrive and written once per event-loop turn,
  * with what every socket's replies set off (flush-queue.ts), except the only
- * call in flight in the process, written after a microtask (see send);
+ * call in flight in the Group, written after a microtask (see send);
  * any number may be in flight. Replies come back in order, so the commands
  * form a FIFO (linked through `Command.next`) and the codec settles the head
  * with each reply it reads (a reply that matches it not means the stream is
@@ -105,8 +104,11 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
   private readonly checkTask = (): void => this.checkDeadlines();
   private closeWaiters: (() => void)[] = [];
 
+  private readonly flushQueue: FlushQueue;
+
   constructor(private readonly options: ConnectionOptions) {
     this.address = formatAddress(options.host, options.port);
+    this.flushQueue = options.flushQueue ?? new FlushQueue();
   }
 
   /** Encodes and queues a command; it settles through its own resolve/reject. */
@@ -134,16 +136,17 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
     else this.last.next = op;
     this.last = op;
     this.queuedBytes += op.bytes;
-    inFlightEverywhere++;
+    const queue = this.flushQueue;
+    queue.inFlight++;
     if (this.inFlight++ === 0 && this.transport !== null) this.transport.ref();
     if (this.timer === null && !this.checkScheduled) this.arm(this.options.timeout);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // The only call in flight in the whole process goes out as soon as the code that made it has
-      // run (a microtask), not at the end of the turn: with nothing else to batch, waiting is only
-      // latency. Any other call in flight anywhere means load, and writes stay one per turn.
-      if (inFlightEverywhere === 1 && this.state === OPEN && !this.blocked) queueMicrotask(this.flushTask);
-      else queueFlush(this);
+      // The only call in flight in the Group goes out as soon as the code that made it has run (a
+      // microtask), not at the end of the turn: with nothing else to batch, waiting is only latency.
+      // Any other call in flight on the Group means load, and writes stay one per turn.
+      if (queue.inFlight === 1 && this.state === OPEN && !this.blocked) queueMicrotask(this.flushTask);
+      else queue.add(this);
     }
     if (this.state === IDLE) this.connect();
   }
@@ -222,7 +225,7 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
     op.next = null;
     if (this.first === null) this.last = null;
     this.queuedBytes -= op.bytes;
-    inFlightEverywhere--;
+    this.flushQueue.inFlight--;
     if (--this.inFlight === 0) {
       if (this.closing) this.shutDown();
       else this.transport?.unref();
@@ -398,7 +401,7 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
       } else {
         this.queuedBytes -= op.bytes;
         this.inFlight--;
-        inFlightEverywhere--;
+        this.flushQueue.inFlight--;
         if (!op.settled) lost++;
         op.fail(op === first ? error : others);
       }
