@@ -12,9 +12,10 @@ function reply(command: ConfigCommand, data: string): string {
   return `${header} 0 ${Buffer.byteLength(data)}\r\n${data}\r\nEND\r\n`;
 }
 
+// Parsed only, never connected to: the addresses are loopback all the same.
 const DATA =
-  '12\nmycluster.abc123.0001.use1.cache.amazonaws.com|10.82.235.120|11211 ' +
-  'mycluster.abc123.0002.use1.cache.amazonaws.com|10.80.249.27|11211\n';
+  '12\nmycluster.abc123.0001.use1.cache.amazonaws.com|127.0.82.120|11211 ' +
+  'mycluster.abc123.0002.use1.cache.amazonaws.com|127.0.80.27|11211\n';
 
 function code(expected: string, message?: RegExp) {
   return (error: unknown): boolean => {
@@ -33,8 +34,8 @@ describe('a config get cluster reply', () => {
       config: {
         version: 12,
         nodes: [
-          { hostname: 'mycluster.abc123.0001.use1.cache.amazonaws.com', ip: '10.82.235.120', port: 11211, address: '10.82.235.120:11211' },
-          { hostname: 'mycluster.abc123.0002.use1.cache.amazonaws.com', ip: '10.80.249.27', port: 11211, address: '10.80.249.27:11211' },
+          { hostname: 'mycluster.abc123.0001.use1.cache.amazonaws.com', ip: '127.0.82.120', port: 11211, address: '127.0.82.120:11211' },
+          { hostname: 'mycluster.abc123.0002.use1.cache.amazonaws.com', ip: '127.0.80.27', port: 11211, address: '127.0.80.27:11211' },
         ],
       },
     });
