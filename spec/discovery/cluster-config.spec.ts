@@ -82,21 +82,21 @@ describe('a get AmazonElastiCache:cluster reply', () => {
 
 describe('a reply that is not a valid configuration', () => {
   const refused: [string, string, RegExp][] = [
-    ['a version that is not a number', '1x\nnode1.local|10.0.0.1|11211\n', /bad configuration version/],
-    ['no version line', 'node1.local|10.0.0.1|11211', /no node line/],
+    ['a version that is not a number', '1x\nnode1.local|127.0.0.1|11211\n', /bad configuration version/],
+    ['no version line', 'node1.local|127.0.0.1|11211', /no node line/],
     ['no nodes', '5\n\n', /lists no nodes/],
     ['a node with two fields', '5\nnode1.local|11211\n', /not hostname\|ip\|port/],
-    ['a node with four fields', '5\nnode1.local|10.0.0.1|11211|x\n', /not hostname\|ip\|port/],
-    ['an empty hostname', '5\n|10.0.0.1|11211\n', /no hostname/],
-    ['a bad ip', '5\nnode1.local|10.0.0.256|11211\n', /bad ip/],
-    ['a port of 0', '5\nnode1.local|10.0.0.1|0\n', /bad node/],
-    ['a port over 65535', '5\nnode1.local|10.0.0.1|65536\n', /bad node/],
-    ['a port that is not a number', '5\nnode1.local|10.0.0.1|http\n', /bad port/],
-    ['a hostname with a slash', '5\nnode/1|10.0.0.1|11211\n', /bad node/],
-    ['two spaces between nodes', '5\na.local|10.0.0.1|11211  b.local|10.0.0.2|11211\n', /not hostname\|ip\|port/],
-    ['a node listed twice', '5\na.local|10.0.0.1|11211 A.LOCAL|10.0.0.2|11211\n', /listed twice/],
-    ['two nodes at one address', '5\na.local|10.0.0.1|11211 b.local|10.0.0.1|11211\n', /listed twice/],
-    ['a third line', '5\na.local|10.0.0.1|11211\nmore\n', /more than two lines/],
+    ['a node with four fields', '5\nnode1.local|127.0.0.1|11211|x\n', /not hostname\|ip\|port/],
+    ['an empty hostname', '5\n|127.0.0.1|11211\n', /no hostname/],
+    ['a bad ip', '5\nnode1.local|127.0.0.256|11211\n', /bad ip/],
+    ['a port of 0', '5\nnode1.local|127.0.0.1|0\n', /bad node/],
+    ['a port over 65535', '5\nnode1.local|127.0.0.1|65536\n', /bad node/],
+    ['a port that is not a number', '5\nnode1.local|127.0.0.1|http\n', /bad port/],
+    ['a hostname with a slash', '5\nnode/1|127.0.0.1|11211\n', /bad node/],
+    ['two spaces between nodes', '5\na.local|127.0.0.1|11211  b.local|127.0.0.2|11211\n', /not hostname\|ip\|port/],
+    ['a node listed twice', '5\na.local|127.0.0.1|11211 A.LOCAL|127.0.0.2|11211\n', /listed twice/],
+    ['two nodes at one address', '5\na.local|127.0.0.1|11211 b.local|127.0.0.1|11211\n', /listed twice/],
+    ['a third line', '5\na.local|127.0.0.1|11211\nmore\n', /more than two lines/],
   ];
   for (const [what, data, message] of refused) {
     it(`refuses ${what} with MC_ERR_PROTOCOL`, () => {
@@ -105,7 +105,7 @@ describe('a reply that is not a valid configuration', () => {
   }
 
   it('refuses a length that does not match the data (the trailer is checked as it arrives)', () => {
-    const data = '5\na.local|10.0.0.1|11211\n';
+    const data = '5\na.local|127.0.0.1|11211\n';
     const short = `CONFIG cluster 0 ${Buffer.byteLength(data) - 2}\r\n${data}\r\nEND\r\n`;
     assert.throws(() => readConfigAnswer(bytes(short), 'config'), code(ErrorCode.PROTOCOL, /wrong length/));
     const long = `CONFIG cluster 0 ${Buffer.byteLength(data) + 3}\r\n${data}\r\nEND\r\n`;
@@ -113,7 +113,7 @@ describe('a reply that is not a valid configuration', () => {
   });
 
   it('refuses bytes after END, a missing END, and an unknown line', () => {
-    const good = reply('config', '5\na.local|10.0.0.1|11211\n');
+    const good = reply('config', '5\na.local|127.0.0.1|11211\n');
     assert.throws(() => readConfigAnswer(bytes(`${good}END\r\n`), 'config'), code(ErrorCode.PROTOCOL, /after END/));
     assert.throws(() => readConfigAnswer(bytes(good.replace('END', 'EN!')), 'config'), code(ErrorCode.PROTOCOL));
     assert.throws(() => readConfigAnswer(bytes('STORED\r\n'), 'config'), code(ErrorCode.PROTOCOL, /unexpected reply line "STORED"/));
