@@ -136,10 +136,13 @@ export function rawGets(targets: RawTarget[], limit: { deadline?: number; ops?: 
 }
 
 /**
- * Counts meta replies as they stream in: a line, and after a `VA <n>` line
- * <n> bytes of data and its \r\n. Keeps only a counter and a little state.
+ * Counts replies made of lines as they stream in, some lines followed by a
+ * data block and its \r\n (passed over): `dataLength` reads a line's start
+ * (at most `lineMax` bytes of it) and gives its block's length, or -1; with
+ * `blockEnds` the block ends the reply (meta's VA), else a later line does
+ * (text's END). Keeps only a counter and a little state.
  */
-function metaReplies(): (chunk: Buffer) => number {
+function lineReplies(lineMax: number, dataLength: (line: number[]) => number, blockEnds: boolean): (chunk: Buffer) => number {
   let skip = 0; // data bytes (and their \r\n) still to pass
   let line: number[] = []; // the start of a reply line split across chunks
   let inLine = false;
@@ -151,64 +154,45 @@ function metaReplies(): (chunk: Buffer) => number {
         const take = Math.min(skip, chunk.length - at);
         skip -= take;
         at += take;
-        if (skip === 0) replies++;
+        if (skip === 0 && blockEnds) replies++;
         continue;
       }
       const end = chunk.indexOf(10, at);
       const stop = end < 0 ? chunk.length : end + 1;
-      // Only a line's first bytes matter: "VA <n>" or anything else (EN, HD...).
       if (!inLine) line = [];
-      for (let i = at; i < stop && line.length < 24; i++) line.push(chunk[i]!);
+      for (let i = at; i < stop && line.length < lineMax; i++) line.push(chunk[i]!);
       at = stop;
       inLine = end < 0;
       if (inLine) continue;
-      if (line[0] === 0x56 && line[1] === 0x41) {
-        let n = 0;
-        for (let i = 3; i < line.length && line[i]! >= 0x30 && line[i]! <= 0x39; i++) n = n * 10 + line[i]! - 0x30;
-        skip = n + 2;
-      } else replies++;
+      const length = dataLength(line);
+      if (length >= 0) skip = length + 2;
+      else replies++;
     }
     return replies;
   };
 }
 
-/**
- * Counts text get replies as they stream in: an END line ends one; after a
- * `VALUE <key> <flags> <bytes>` line, <bytes> of data and its \r\n are passed over.
- */
+/** Meta replies: only a line's first bytes matter, "VA <n>" (n bytes of data follow) or anything else (EN, HD...). */
+function metaReplies(): (chunk: Buffer) => number {
+  return lineReplies(24, (line) => {
+    if (line[0] !== 0x56 || line[1] !== 0x41) return -1;
+    let n = 0;
+    for (let i = 3; i < line.length && line[i]! >= 0x30 && line[i]! <= 0x39; i++) n = n * 10 + line[i]! - 0x30;
+    return n;
+  }, true);
+}
+
+/** Text get replies: END ends one; a `VALUE <key> <flags> <bytes>` line (at most its word, a 250-byte key and three numbers) is followed by <bytes>. */
 function textReplies(): (chunk: Buffer) => number {
-  let skip = 0; // data bytes (and their \r\n) still to pass
-  let line: number[] = []; // the start of a reply line split across chunks
-  let inLine = false;
-  return (chunk: Buffer): number => {
-    let replies = 0;
-    let at = 0;
-    while (at < chunk.length) {
-      if (skip > 0) {
-        const take = Math.min(skip, chunk.length - at);
-        skip -= take;
-        at += take;
-        continue;
-      }
-      const end = chunk.indexOf(10, at);
-      const stop = end < 0 ? chunk.length : end + 1;
-      if (!inLine) line = [];
-      // A VALUE line is at most its word, a 250-byte key and three numbers.
-      for (let i = at; i < stop && line.length < 320; i++) line.push(chunk[i]!);
-      at = stop;
-      inLine = end < 0;
-      if (inLine) continue;
-      if (line[0] === 0x56 /* V */) {
-        // The fourth token is the data's length.
-        let spaces = 0;
-        let n = 0;
-        for (let i = 0; i < line.length && line[i] !== 0x0d; i++) {
-          if (line[i] === 0x20) spaces++;
-          else if (spaces === 3) n = n * 10 + line[i]! - 0x30;
-        }
-        skip = n + 2;
-      } else replies++;
+  return lineReplies(320, (line) => {
+    if (line[0] !== 0x56 /* V */) return -1;
+    // The fourth token is the data's length.
+    let spaces = 0;
+    let n = 0;
+    for (let i = 0; i < line.length && line[i] !== 0x0d; i++) {
+      if (line[i] === 0x20) spaces++;
+      else if (spaces === 3) n = n * 10 + line[i]! - 0x30;
     }
-    return replies;
-  };
+    return n;
+  }, false);
 }
