@@ -134,10 +134,10 @@ describe('cachedb URL form: "memcached[:group]://..."', () => {
   });
 
   it('names a URL without a group "memcached" (the default connection)', () => {
-    const spec = parseGroupSpec('memcached://10.0.0.1:11311/');
+    const spec = parseGroupSpec('memcached://127.0.0.1:11311/');
     assert.equal(spec.storageId, 'memcached');
     assert.equal(spec.name, null);
-    assert.deepEqual(servers(spec), ['10.0.0.1:11311:1']);
+    assert.deepEqual(servers(spec), ['127.0.0.1:11311:1']);
   });
 
   it('takes the URL without its final "/"', () => {

@@ -252,8 +252,8 @@ describe('per group, in CacheAPI specs and cachedb URLs', () => {
     assert.equal(spec.tls, true);
     assert.equal(spec.username, 'app');
     assert.equal(spec.password, 's/cret');
-    assert.equal(parseGroupSpec('memcached:private://10.1.1.1/').tls, false);
-    assert.equal(parseGroupSpec('private = 10.1.1.1').tls, false);
+    assert.equal(parseGroupSpec('memcached:private://127.1.1.1/').tls, false);
+    assert.equal(parseGroupSpec('private = 127.1.1.1').tls, false);
   });
 
   for (const protocol of PROTOCOLS) {

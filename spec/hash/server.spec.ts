@@ -16,11 +16,11 @@ describe('parseServer: host:port strings', () => {
       weight: 1,
       address: 'cache-1.example.com:11311',
     });
-    assert.deepEqual(parseServer('10.0.0.7'), { host: '10.0.0.7', port: 11211, weight: 1, address: '10.0.0.7:11211' });
+    assert.deepEqual(parseServer('127.0.0.7'), { host: '127.0.0.7', port: 11211, weight: 1, address: '127.0.0.7:11211' });
   });
 
   it('reads the libmemcached and pylibmc "host:port:weight" form', () => {
-    assert.deepEqual(parseServer('10.0.0.7:11211:3'), { host: '10.0.0.7', port: 11211, weight: 3, address: '10.0.0.7:11211' });
+    assert.deepEqual(parseServer('127.0.0.7:11211:3'), { host: '127.0.0.7', port: 11211, weight: 3, address: '127.0.0.7:11211' });
   });
 
   it('reads bracketed IPv6 addresses and keeps the host without brackets', () => {
