@@ -14,7 +14,11 @@ const utf8 = new TextEncoder();
 
 /** One key's round trip (and load, if it comes to that) in progress in this process. */
 export abstract class Flight {
-  /** In progress: later calls for the key join it. False once it lands, or when its first request was refused. */
+  /**
+   * In its group's list: later calls for the key join it. A plain flight is
+   * listed from its first request on (false if that was refused); a lease
+   * flight only once its first reply was not a hit. False once it lands.
+   */
   listed = false;
   factory: Factory<unknown> = noFactory;
   /** The first call's options, checked; read in full only for a load. */

@@ -30,22 +30,31 @@ function newSettings(): LeaseSettings {
 /** Where a call's options are checked and read: copied into a flight only when it needs them. */
 const checked = newSettings();
 
-/** Entries in the flight list past which the landed ones are dropped. */
+/** Entries in the plain flight list past which the landed ones are dropped. */
 const COMPACT_AT = 8192;
 /** One per Group: the flights in progress, by key. */
 export class Leases {
   /**
-   * Flights by key. A flight that landed stays (holding nothing of its last
-   * callers) until a new call for its key arms it again, and once there are
-   * COMPACT_AT entries the list is rebuilt with the flights in progress only:
-   * deleting entry by entry makes the Map rehash over and over, and what its
-   * tables hold outlives the young generation (measured: ten times the full
-   * collections of a plain get), and a lookup plus a set per call cost more
-   * than the rest of a hit.
+   * Without leases (binary, text): every call's flight, by key, so that
+   * concurrent calls share one round trip and one load. A flight that landed
+   * stays (holding nothing of its last callers) until a new call for its key
+   * takes its place, and once there are COMPACT_AT entries the list is rebuilt
+   * with the flights in progress only: deleting entry by entry makes the Map
+   * rehash over and over, and what its tables hold outlives the young
+   * generation (measured: ten times the full collections of a plain get).
    */
   private flights = new Map<string, Flight>();
   /** The list's size that triggers the next compaction: twice what the last one kept, so it stays amortized O(1). */
   private compactAt = COMPACT_AT;
+  /**
+   * Meta: only the flights past their first reply that did not hit (a load,
+   * a wait for another client's, a stale value served meanwhile), by key.
+   * A hit never enters it: each call's first request is its own `mg`, as a
+   * get's is, so a hit costs no lookup while nothing loads. Calls whose
+   * requests crossed the winner's see Z and join here; the server's lease
+   * already made sure only one of them loads.
+   */
+  private loading = new Map<string, LeaseFlight>();
 
   constructor(
     private readonly send: Send,
@@ -69,27 +78,52 @@ export class Leases {
     const signal = checked.signal;
     checked.signal = undefined;
     if (signal?.aborted === true) return abortable(null, signal);
-    let promise: Promise<Item>;
-    let flight = this.flights.get(key);
-    if (flight !== undefined && flight.listed) {
-      // A joining call shares the first call's factory and options (checked all the same).
-      promise = flight.join();
-    } else {
-      // A lease flight that landed is armed again for this call: a key asked for again costs one lookup.
-      const fresh = flight === undefined || !this.meta;
-      if (fresh) flight = this.meta ? new LeaseFlight(this, key) : new PlainFlight(this, key);
-      flight!.arm(factory, options, checked);
-      // The flight runs for everyone who joins it: no one caller's signal stops it. Its key is
-      // checked by the codec as the first request is written: a refused one is not listed.
-      promise = flight!.start();
-      if (fresh && flight!.listed) {
-        this.flights.set(key, flight!);
-        if (this.flights.size >= this.compactAt) this.compact();
-      }
-    }
+    let promise = this.meta ? this.leaseCall(key, factory, options) : this.plainCall(key, factory, options);
     // Decoded where the call settles, as Group.get does: a value the transcoder cannot read rejects the calls that read it.
     if (this.transcoder !== null) promise = decodedOnce(promise, this.transcoder, key);
     return signal === undefined ? promise : abortable(promise, signal);
+  }
+
+  /** Meta: joins the key's load in progress here, or sends this call's own lease. */
+  private leaseCall(key: string, factory: Factory<unknown>, options: unknown): Promise<Item> {
+    if (this.loading.size !== 0) {
+      // A joining call shares the loading call's factory and options (checked all the same).
+      const flight = this.loading.get(key);
+      if (flight !== undefined) return flight.join();
+    }
+    const flight = new LeaseFlight(this, key);
+    flight.arm(factory, options, checked);
+    // The flight runs for everyone who joins it: no one caller's signal stops it. Its key is
+    // checked by the codec as the request is written.
+    return flight.start();
+  }
+
+  /** Binary and text: joins the key's flight in progress, or starts one. */
+  private plainCall(key: string, factory: Factory<unknown>, options: unknown): Promise<Item> {
+    const listed = this.flights.get(key);
+    if (listed !== undefined && listed.listed) return listed.join();
+    const flight = new PlainFlight(this, key);
+    flight.arm(factory, options, checked);
+    const promise = flight.start();
+    // A refused key is not listed.
+    if (flight.listed) {
+      this.flights.set(key, flight);
+      if (this.flights.size >= this.compactAt) this.compact();
+    }
+    return promise;
+  }
+
+  /**
+   * @internal A lease flight that did not hit asks to be the key's flight:
+   * the flight already listed for the key (which it should join), or itself.
+   * A winner always lists itself: it is the one that stores.
+   */
+  claim(flight: LeaseFlight, won: boolean): LeaseFlight {
+    const listed = this.loading.get(flight.key);
+    if (listed !== undefined && listed !== flight && !won) return listed;
+    this.loading.set(flight.key, flight);
+    flight.listed = true;
+    return flight;
   }
 
   /** Marks the item stale (md I T<staleFor>); false when there is no such item. */
@@ -124,10 +158,12 @@ export class Leases {
   land(flight: Flight): void {
     if (!flight.listed) return;
     flight.listed = false;
+    // A lease flight leaves the loading list only if it is still the key's (a winner may have replaced a waiter).
+    if (this.meta && this.loading.get(flight.key) === flight) this.loading.delete(flight.key);
     flight.clear();
   }
 
-  /** A new list holding only the flights in progress (at most as many landed ones as in progress, or COMPACT_AT, are kept). */
+  /** A new plain list holding only the flights in progress (at most as many landed ones as in progress, or COMPACT_AT, are kept). */
   private compact(): void {
     const live = new Map<string, Flight>();
     for (const [key, flight] of this.flights) if (flight.listed) live.set(key, flight);

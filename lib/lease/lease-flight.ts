@@ -16,15 +16,18 @@ const FIRST_POLL = 5;
 const LAST_POLL = 50;
 
 /**
- * A flight on a meta group: the lease decides who loads across every client
- * of the servers. The caller that started the flight loads when the server
- * says it won; callers that join it get a stale value at once when there is
- * one, else what the flight ends with.
+ * A getOrSet call on a meta group: the lease decides who loads across every
+ * client of the servers. A call's first request is its own `mg ... N`; on a
+ * plain hit that is all (the flight was never listed: no lookup, no list
+ * entry). A reply that is not a hit lists the flight in its group's loading
+ * list (Leases.claim), so that later calls for the key, and calls whose own
+ * lease saw Z, join it: a stale value at once when there is one, else what
+ * the flight ends with.
  *
  * The first lease's promise is the starting caller's promise: its command
  * settles through the flight (leaseReplied/leaseFailed) rather than through
  * that promise's own functions, so a hit costs what a get costs plus this
- * small object and the list entry: no then(), no closure.
+ * small object: no then(), no closure.
  */
 export class LeaseFlight extends Flight {
   private lockFor = 0;
@@ -51,13 +54,8 @@ export class LeaseFlight extends Flight {
   start(): Promise<Item> {
     const op = this.leaseCommand();
     const promise = this.leases.sendCommand(op) as Promise<Item>;
-    if (op.settled) {
-      // Refused before it was sent (a bad key, a closed group): that is the answer.
-      this.listed = false;
-      this.clear();
-      return promise;
-    }
-    this.listed = true;
+    // Refused before it was sent (a bad key, a closed group): that is the answer.
+    if (op.settled) return promise;
     this.resolveOwner = op.resolve;
     this.rejectOwner = op.reject;
     op.result = this;
@@ -77,33 +75,20 @@ export class LeaseFlight extends Flight {
 
   /** The first lease's reply (called as its command's resolve). */
   replied(reply: unknown): void {
-    // Taken first: landing clears them.
     const resolve = this.resolveOwner;
-    if (reply instanceof Item) {
-      this.land(reply);
-      resolve(reply);
-      return;
-    }
-    if (reply !== null && !(reply instanceof LeaseReply)) {
-      // A failure told with the caller's stack: Command.fail resolves with a promise that rejects (caller-stack.ts).
-      const slow = this.slow;
-      if (slow !== null && !slow.answered) {
-        slow.answered = true;
-        slow.resolveShared(reply as Promise<Item>);
-      }
-      this.leases.land(this);
-      resolve(reply as Promise<Item>);
+    // A plain hit, or a failure told with the caller's stack (Command.fail resolves with a promise
+    // that rejects, caller-stack.ts): the flight was never listed, so nobody else waits on it.
+    if (reply instanceof Item || (reply !== null && !(reply instanceof LeaseReply))) {
+      resolve(reply as Item | Promise<Item>);
       return;
     }
     // Anything else ends later: the starting caller's promise follows the one the decision makes.
     resolve(this.decide(reply));
   }
 
-  /** The first lease failed (called as its command's reject). */
+  /** The first lease failed (called as its command's reject): never listed, so its caller only. */
   failed(error: Error): void {
-    const reject = this.rejectOwner;
-    this.forget(error);
-    reject(error);
+    this.rejectOwner(error);
   }
 
   private land(item: Item): Item {
@@ -145,16 +130,20 @@ export class LeaseFlight extends Flight {
     return op;
   }
 
-  /** What a lease reply that is not a plain hit means for this flight: done, load, or wait. */
+  /** What a lease reply that is not a plain hit means for this flight: load, wait, or a value served meanwhile. */
   private decide(reply: unknown): Item | Promise<Item> {
-    if (reply instanceof Item) return this.land(reply);
     // EN: the server could not make the stub (out of memory); load, and store only where nothing is.
-    if (reply === null) return this.load(null);
-    const lease = reply as LeaseReply;
-    if (lease.won) return this.load(lease);
+    const lease = reply as LeaseReply | null;
+    if (lease === null || lease.won) {
+      // The winner is the key's flight here, whoever was listed: it is the one that stores.
+      this.leases.claim(this, true);
+      return this.load(lease);
+    }
     // Another client loads. A value (stale, or within staleFor) is served meanwhile; an empty item is its stub.
-    if (lease.item.value.length > 0) return this.land(lease.item);
-    return this.waitForLoad();
+    if (lease.item.value.length > 0) return lease.item;
+    // The loader may be in this process (its lease crossed this one): join it; else be the one here that waits.
+    const listed = this.leases.claim(this, false);
+    return listed === this ? this.waitForLoad() : listed.join();
   }
 
   /** This client won: load, store over the lease's item only, release the win if anything fails. */
