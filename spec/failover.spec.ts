@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Group, MemcacheError } from '../lib/index.js';
 import { freePort, MemcachedServer } from './support/memcached.js';
-import { PROTOCOLS } from './support/protocols.js';
+import { SERVER_CASES } from './support/protocols.js';
 
 interface Outcome {
   key: string;
@@ -49,9 +49,9 @@ function events(group: Group): { type: string; server: string; at: number }[] {
   return seen;
 }
 
-async function startServers(n: number): Promise<MemcachedServer[]> {
+async function startServers(n: number, args: string[]): Promise<MemcachedServer[]> {
   const servers: MemcachedServer[] = [];
-  for (let i = 0; i < n; i++) servers.push(await MemcachedServer.start());
+  for (let i = 0; i < n; i++) servers.push(await MemcachedServer.start({ args }));
   return servers;
 }
 
@@ -62,10 +62,11 @@ async function seed(group: Group, count: number): Promise<string[]> {
   return keys;
 }
 
-for (const protocol of PROTOCOLS) {
-  describe(`failover 'fail' (the default): the ring stays, the dead server's keys fail fast (${protocol})`, () => {
+// Every server case, so the fault run also holds for meta against memcached -B ascii (binary disabled).
+for (const { name, protocol, args } of SERVER_CASES) {
+  describe(`failover 'fail' (the default): the ring stays, the dead server's keys fail fast (${name})`, () => {
     it('kill -9 under load: healthy keys never fail, dead keys fail within 2 s, nobody gets a wrong value', async () => {
-      const servers = await startServers(3);
+      const servers = await startServers(3, args);
       const group = new Group(servers.map((s) => s.address), { protocol });
       const seen = events(group);
       try {
@@ -98,7 +99,7 @@ for (const protocol of PROTOCOLS) {
     });
 
     it('a restarted server is used again within a few seconds', async () => {
-      const servers = await startServers(2);
+      const servers = await startServers(2, args);
       const group = new Group(servers.map((s) => s.address), { protocol });
       try {
         const keys = await seed(group, 50);
@@ -122,7 +123,7 @@ for (const protocol of PROTOCOLS) {
     });
 
     it('a stalled server (SIGSTOP) is caught by the timeout; the others carry on; SIGCONT brings it back', async () => {
-      const servers = await startServers(3);
+      const servers = await startServers(3, args);
       const group = new Group(servers.map((s) => s.address), { protocol });
       const seen = events(group);
       try {
@@ -159,7 +160,7 @@ for (const protocol of PROTOCOLS) {
     });
 
     it('a refused server fails fast after its first failure; the others are untouched', async () => {
-      const live = await MemcachedServer.start();
+      const live = await MemcachedServer.start({ args });
       const dead = `127.0.0.1:${await freePort()}`;
       const group = new Group([live.address, dead], { protocol });
       try {
@@ -185,9 +186,9 @@ for (const protocol of PROTOCOLS) {
     });
   });
 
-  describe(`failover 'eject': the dead server leaves the ring and its keys move (${protocol})`, () => {
+  describe(`failover 'eject': the dead server leaves the ring and its keys move (${name})`, () => {
     it('ejects after the failure limit, moves only its keys, and restores it when it answers again', async () => {
-      const servers = await startServers(3);
+      const servers = await startServers(3, args);
       const group = new Group(servers.map((s) => s.address), { protocol, failover: 'eject', failureLimit: 2 });
       const seen = events(group);
       try {
@@ -227,7 +228,7 @@ for (const protocol of PROTOCOLS) {
     });
 
     it('with every server gone, operations reject with MC_ERR_NO_SERVERS', async () => {
-      const servers = await startServers(2);
+      const servers = await startServers(2, args);
       const group = new Group(servers.map((s) => s.address), { protocol, failover: 'eject', failureLimit: 1 });
       try {
         await group.set('a', '1');
@@ -247,9 +248,9 @@ for (const protocol of PROTOCOLS) {
     });
   });
 
-  describe(`bounded queue (${protocol})`, () => {
+  describe(`bounded queue (${name})`, () => {
     it('refuses operations past maxQueueSize with MC_ERR_QUEUE_FULL, and the queued ones still settle', async () => {
-      const server = await MemcachedServer.start();
+      const server = await MemcachedServer.start({ args });
       const group = new Group([server.address], { protocol, maxQueueSize: 10, timeout: 300 });
       try {
         await group.set('k', 'v');
