@@ -1,7 +1,7 @@
 import { ErrorCode, MemcacheError } from './errors.js';
 import { isKeyHash, KEY_HASHES, type KeyHash } from './hash/key-hash.js';
 import type { Distribution } from './hash/ring.js';
-import type { SaslCredentials } from './net/credentials.js';
+import { checkTextAuthCredentials, type SaslCredentials } from './net/credentials.js';
 import { defaultTransport } from '#transport';
 import { binaryCodec } from './protocol/binary/codec.js';
 import type { CodecFactory } from './protocol/codec.js';
@@ -166,7 +166,7 @@ export function resolveOptions(options: GroupOptions): GroupSettings {
       maxRetryDelay: number('maxRetryDelay', milliseconds),
       transport: checkTransport(options.transport),
       codec: checkProtocol(options.protocol),
-      sasl: checkSasl(options.sasl),
+      sasl: checkSasl(options.sasl, options.protocol ?? DEFAULT_PROTOCOL),
       tls: checkTls(options.tls),
       // Every pool of the Group (discovered ones too) shares one write task.
       flushQueue: new FlushQueue(),
@@ -258,7 +258,7 @@ function connectionCount(value: unknown, name: string): number {
   return count;
 }
 
-function checkSasl(sasl: unknown): SaslCredentials | undefined {
+function checkSasl(sasl: unknown, protocol: unknown): SaslCredentials | undefined {
   if (sasl === undefined) return undefined;
   const { username, password } = (sasl ?? {}) as Partial<SaslCredentials>;
   if (typeof username !== 'string' || username === '' || typeof password !== 'string') {
@@ -268,6 +268,7 @@ function checkSasl(sasl: unknown): SaslCredentials | undefined {
   if (username.includes('\0') || password.includes('\0')) {
     throw new MemcacheError(ErrorCode.BAD_CONFIG, 'sasl username and password cannot hold a NUL character');
   }
+  if (protocol !== 'binary') checkTextAuthCredentials(username, password);
   return { username, password };
 }
 

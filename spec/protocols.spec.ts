@@ -115,6 +115,38 @@ describe('the wrong protocol is named at once', () => {
   });
 });
 
+describe('a meta group without credentials against memcached -S', () => {
+  let server: MemcachedServer;
+  before(async () => {
+    server = await MemcachedServer.start({ sasl: { username: 'app', password: 'secret-pw' } });
+  });
+  after(() => server.stop());
+
+  // Without an authentication left unanswered it could be any server closing connections: the
+  // code says what happened (the connection was lost, or nothing came back in time), the message what it likely means.
+  it('a request of 24 bytes or more: MC_ERR_CONN_CLOSED at once, whose message names protocol: binary', async () => {
+    const group = new Group([server.address], { timeout: 3000 });
+    try {
+      const { error } = await failure(() => group.get('a-key-long-enough-to-pass-24-bytes'));
+      assert.equal(error.code, 'MC_ERR_CONN_CLOSED', error.message);
+      assert.match(error.message, /without answering anything.*-S.*protocol: 'binary'/);
+    } finally {
+      await group.close();
+    }
+  });
+
+  it('a shorter one (memcached waits for a whole binary header): MC_ERR_TIMEOUT, whose message names protocol: binary', async () => {
+    const group = new Group([server.address], { timeout: 300 });
+    try {
+      const { error } = await failure(() => group.get('k'));
+      assert.equal(error.code, 'MC_ERR_TIMEOUT', error.message);
+      assert.match(error.message, /nothing at all came back on it.*-S.*protocol: 'binary'/);
+    } finally {
+      await group.close();
+    }
+  });
+});
+
 describe('meta with authentication (memcached -Y)', () => {
   let server: MemcachedServer;
   before(async () => {

@@ -133,6 +133,24 @@ for (const protocol of PROTOCOLS) {
         });
       }
     });
+
+    it(protocol === 'binary'
+      ? 'takes white space and control characters in credentials (SASL PLAIN carries them) at construction'
+      : 'refuses white space or a control character in credentials at construction (text authentication cannot carry them), without the password', () => {
+      for (const sasl of [{ username: 'a\nb', password: 'secret-1' }, { username: 'ab', password: 'se cret-2' }, { username: 'ab', password: 'secret\t3' }]) {
+        const make = (): Group => new Group([server.address], { protocol, sasl });
+        if (protocol === 'binary') {
+          void make().close();
+          continue;
+        }
+        assert.throws(make, (error: MemcacheError) => {
+          assert.equal(error.code, 'MC_ERR_BAD_CONFIG');
+          assert.match(error.message, /white space or a control character/);
+          assert.ok(!error.message.includes(sasl.password), error.message);
+          return true;
+        });
+      }
+    });
   });
 }
 

@@ -200,12 +200,17 @@ export class Connection implements TransportEvents, ReplyTarget, Flushable {
     // memcached -S gives a request it will not read) with not a byte back may say what the server is.
     // A reset is a crash or a dropped connection (a server killed with it still in its backlog): no hint.
     const hint = (connecting && !this.authenticating) || error !== undefined ? null : (this.codec?.silenceHint?.() ?? null);
+    // An authentication left unanswered is the server refusing the protocol itself (memcached -Y would
+    // answer it). Requests alone may just have met a server closing connections: still a lost
+    // connection, whose message carries the hint.
     const failure =
-      hint !== null
+      hint !== null && this.authenticating
         ? new MemcacheError(ErrorCode.PROTOCOL, `${text} without answering anything: ${hint}`, { server: this.address, cause: error })
         : new MemcacheError(
             connecting ? ErrorCode.CONNECT : ErrorCode.CONN_CLOSED,
-            connecting ? `could not connect: ${text}` : `connection lost: ${text}`,
+            connecting
+              ? `could not connect: ${text}`
+              : `connection lost: ${text}${hint === null ? '' : ` without answering anything (${hint})`}`,
             { server: this.address, cause: error },
           );
     // An open connection closed under us loses only what it had written.

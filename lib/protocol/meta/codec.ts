@@ -189,7 +189,8 @@ export class MetaCodec implements Codec, ReplyHandler {
   handshake(): readonly Uint8Array[] {
     this.reader.reset();
     this.multiNext = 0;
-    this.wrote = this.auth.length > 0;
+    // Requests encoded while the connection was being made go out now, after the handshake.
+    this.wrote = this.auth.length > 0 || this.writer.pending;
     this.heard = false;
     this.authenticating = this.auth.length > 0;
     return this.auth;

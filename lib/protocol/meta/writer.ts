@@ -6,6 +6,7 @@
  */
 import { ErrorCode, MemcacheError } from '../../errors.js';
 import type { Uint64 } from '../../command.js';
+import { checkTextAuthCredentials } from '../../net/credentials.js';
 import { BlockWriter, encodeStringInto, inlineRoom, isOutOfLine, outOfLineCopy, valueTooLarge } from '../block-writer.js';
 
 const SPACE = 0x20;
@@ -216,15 +217,7 @@ export class MetaWriter extends BlockWriter {
    */
   auth(username: string, password: string): void {
     const payload = new TextEncoder().encode(`${username} ${password}`);
-    for (const [what, text] of [['username', username], ['password', password]] as const) {
-      if (text.length === 0 || /[\s\0-\x1f\x7f]/.test(text)) {
-        // Never the password itself: errors end up in logs.
-        throw new MemcacheError(
-          ErrorCode.BAD_CONFIG,
-          `the ${what} of user ${JSON.stringify(username)} is empty or holds white space or a control character, which memcached's text authentication cannot carry`,
-        );
-      }
-    }
+    checkTextAuthCredentials(username, password);
     this.reserve(AUTH.length + 14 + payload.length);
     let at = this.bytes(this.end, AUTH);
     at = this.eol(this.uint32(at, payload.length));

@@ -197,7 +197,8 @@ export class TextCodec implements Codec, TextReplyHandler {
     this.reader.reset();
     this.multiNext = 0;
     this.headAnswered = false;
-    this.wrote = this.auth.length > 0;
+    // Requests encoded while the connection was being made go out now, after the handshake.
+    this.wrote = this.auth.length > 0 || this.writer.pending;
     this.heard = false;
     this.broken = false;
     this.opened = true;
