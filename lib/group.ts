@@ -542,9 +542,10 @@ export class Group<T extends TranscoderChoice = 'raw'> extends EventTarget {
           op.create = true;
           op.initial = uint64(given.initial, 'initial');
           op.expires = given.expires === undefined ? 0 : expiration(given.expires, 'expires');
-          // The binary protocol reads this expiration as "do not create".
+          // Usable on no protocol: binary reads it as "do not create", meta and text as a negative TTL
+          // (refused by their codecs). Checked here so it is refused even when no server could take the call.
           if (op.expires === 0xffffffff) {
-            throw new MemcacheError(ErrorCode.BAD_ARGUMENT, 'expires 0xFFFFFFFF means "do not create"; use another');
+            throw new MemcacheError(ErrorCode.BAD_ARGUMENT, 'a counter created with expires 0xFFFFFFFF is not possible (binary reads it as "do not create", meta and text as a negative TTL); use another');
           }
         }
         break;

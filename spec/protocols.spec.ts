@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheAPI, Group, MemcacheError } from '../lib/index.js';
 import { startFakeServer } from './support/fake-server.js';
-import { MemcachedServer } from './support/memcached.js';
+import { MemcachedServer, freePort } from './support/memcached.js';
+import { PROTOCOLS } from './support/protocols.js';
 import { throwsCode } from './support/throws.js';
 
 /** Runs `call` and gives its error with how long it took to come. */
@@ -213,6 +214,24 @@ describe('expirations past 2^31 - 1', () => {
       assert.equal((await meta.get('ttl:max'))?.text, 'v');
     } finally {
       await Promise.all([meta.close(), binary.close()]);
+      await server.stop();
+    }
+  });
+
+  it('a counter created with expires 0xFFFFFFFF is refused on every protocol, even with its server down', async () => {
+    const server = await MemcachedServer.start();
+    // 127.0.0.1 on a closed port: the second group has no server to take the call.
+    const closed = `127.0.0.1:${await freePort()}`;
+    const groups = PROTOCOLS.flatMap((protocol) => [new Group([server.address], { protocol }), new Group([closed], { protocol })]);
+    try {
+      for (const group of groups) {
+        const { error } = await failure(() => group.incr('ttl:counter', 1, { initial: 5, expires: 0xffffffff }));
+        assert.equal(error.code, 'MC_ERR_BAD_ARGUMENT', error.message);
+        assert.match(error.message, /0xFFFFFFFF/);
+      }
+      assert.equal(await groups[0]!.get('ttl:counter'), null, 'nothing created');
+    } finally {
+      await Promise.all(groups.map((group) => group.close()));
       await server.stop();
     }
   });
