@@ -190,7 +190,8 @@ describe('operation timeout', () => {
       try {
         const { ms, error } = await settleTime(() => group.get('silence'));
         assert.equal(error?.code, 'MC_ERR_TIMEOUT');
-        assert.ok(ms >= 190 && ms < 1000, `settled after ${ms} ms`);
+        // Never before its timeout; the upper bound leaves a loaded 2-core machine room and still catches a deadline that was not kept.
+        assert.ok(ms >= 190 && ms < 2000, `settled after ${ms} ms`);
       } finally {
         await group.close();
         await fake.close();
