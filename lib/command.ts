@@ -27,7 +27,8 @@ export const Verb = {
   /**
    * getOrSet's read (meta only: mg with N and R): a get that may win the
    * right to load a missing or stale item. `expires` is the TTL of the stub a
-   * miss creates (lockFor), `recache` the R threshold (0: none).
+   * miss creates (lockFor; 0: no N, a miss creates nothing), `recache` the R
+   * threshold (0: none).
    */
   Lease: 16,
   /**

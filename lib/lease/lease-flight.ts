@@ -17,12 +17,15 @@ const LAST_POLL = 50;
 
 /**
  * A getOrSet call on a meta group: the lease decides who loads across every
- * client of the servers. A call's first request is its own `mg ... N`; on a
- * plain hit that is all (the flight was never listed: no lookup, no list
- * entry). A reply that is not a hit lists the flight in its group's loading
- * list (Leases.claim), so that later calls for the key, and calls whose own
- * lease saw Z, join it: a stale value at once when there is one, else what
- * the flight ends with.
+ * client of the servers. A call's first request is its own `mg` without N
+ * (`mg <key> v f c [R<staleFor>]`): on a plain hit that is all, and it costs
+ * the server what a get does (N makes memcached 1.6.18 take a few percent
+ * longer per hit). A stale item still gives its win (W) to one reader
+ * without N. A reply that is not a hit lists the flight in its group's
+ * loading list (Leases.claim), so that later calls for the key, and calls
+ * whose own lease saw Z, join it: a stale value at once when there is one,
+ * else what the flight ends with. A miss asks again with N<lockFor>, which
+ * makes the stub that exactly one client wins.
  *
  * The first lease's promise is the starting caller's promise: its command
  * settles through the flight (leaseReplied/leaseFailed) rather than through
@@ -52,7 +55,7 @@ export class LeaseFlight extends Flight {
   }
 
   start(): Promise<Item> {
-    const op = this.leaseCommand();
+    const op = this.leaseCommand(false);
     const promise = this.leases.sendCommand(op) as Promise<Item>;
     // Refused before it was sent (a bad key, a closed group): that is the answer.
     if (op.settled) return promise;
@@ -121,29 +124,47 @@ export class LeaseFlight extends Flight {
     slow.resolveShared(item);
   }
 
-  /** `mg <key> v f c N<lockFor> [R<staleFor>]`. */
-  private leaseCommand(): Command {
+  /** `mg <key> v f c [N<lockFor>] [R<staleFor>]`: N (create a stub to win on a miss) when `vivify`. */
+  private leaseCommand(vivify: boolean): Command {
     const op = new Command(Verb.Lease);
     op.key = this.key;
-    op.expires = this.lockFor;
+    op.expires = vivify ? this.lockFor : 0;
     op.recache = this.staleFor;
     return op;
   }
 
   /** What a lease reply that is not a plain hit means for this flight: load, wait, or a value served meanwhile. */
-  private decide(reply: unknown): Item | Promise<Item> {
-    // EN: the server could not make the stub (out of memory); load, and store only where nothing is.
+  private decide(reply: unknown, vivified = false): Item | Promise<Item> {
     const lease = reply as LeaseReply | null;
+    if (lease === null && !vivified) {
+      // A miss: one flight per key here asks again with N, for a stub only one client wins.
+      const listed = this.leases.claim(this, false);
+      return listed === this ? this.vivify() : listed.join();
+    }
+    // EN after N: the server could not make the stub (out of memory); load, and store only where nothing is.
     if (lease === null || lease.won) {
       // The winner is the key's flight here, whoever was listed: it is the one that stores.
       this.leases.claim(this, true);
       return this.load(lease);
     }
     // Another client loads. A value (stale, or within staleFor) is served meanwhile; an empty item is its stub.
-    if (lease.item.value.length > 0) return lease.item;
+    // (Landed: a flight listed since a miss answers its joiners with it.)
+    if (lease.item.value.length > 0) return this.land(lease.item);
     // The loader may be in this process (its lease crossed this one): join it; else be the one here that waits.
     const listed = this.leases.claim(this, false);
     return listed === this ? this.waitForLoad() : listed.join();
+  }
+
+  /** After a miss: `mg ... N<lockFor>`, and what its reply means (a hit: someone stored meanwhile). */
+  private async vivify(): Promise<Item> {
+    let reply: unknown;
+    try {
+      reply = await this.leases.sendCommand(this.leaseCommand(true));
+    } catch (error) {
+      return this.crash(error);
+    }
+    if (reply instanceof Item) return this.land(reply);
+    return this.decide(reply, true);
   }
 
   /** This client won: load, store over the lease's item only, release the win if anything fails. */
@@ -220,7 +241,7 @@ export class LeaseFlight extends Flight {
           );
         }
         await sleep(pause);
-        const reply = await this.leases.sendCommand(this.leaseCommand());
+        const reply = await this.leases.sendCommand(this.leaseCommand(true));
         if (reply instanceof Item) return this.land(reply);
         if (reply === null) return this.load(null);
         const lease = reply as LeaseReply;

@@ -57,13 +57,14 @@ export class MetaWriter extends BlockWriter {
   }
 
   /**
-   * `mg <key> v f c N<lockFor> [R<recache>] O<tag>`: getOrSet's get, which
-   * creates a stub on a miss and may win (W) the right to load the item.
+   * `mg <key> v f c [N<lockFor>] [R<recache>] O<tag>`: getOrSet's get, which
+   * may win (W) the right to load the item; with N (lockFor not 0) a miss
+   * creates a stub to win.
    */
   lease(key: string, tag: number, lockFor: number, recache: number): void {
     let at = this.open(MG, key, 0);
     at = this.bytes(at, GET_FLAGS);
-    at = this.uint32Flag(at, 0x4e /* N */, lockFor);
+    if (lockFor !== 0) at = this.uint32Flag(at, 0x4e /* N */, lockFor);
     if (recache !== 0) at = this.uint32Flag(at, 0x52 /* R */, recache);
     at = this.uint32Flag(at, 0x4f /* O */, tag);
     this.commit(this.eol(at));

@@ -62,6 +62,8 @@ describe('MetaWriter: the lease requests, byte for byte', () => {
   const cases: [string, (w: MetaWriter) => void, string][] = [
     ['lease without R', (w) => w.lease('k', 3, 10, 0), 'mg k v f c N10 O3\r\n'],
     ['lease with R', (w) => w.lease('k', 4, 30, 60), 'mg k v f c N30 R60 O4\r\n'],
+    ['first lease of a call (no N: a miss creates nothing)', (w) => w.lease('k', 5, 0, 0), 'mg k v f c O5\r\n'],
+    ['first lease of a call with R', (w) => w.lease('k', 6, 0, 60), 'mg k v f c R60 O6\r\n'],
     ['store asking for the new CAS', (w) => w.store(StoreMode.Set, 'k', 'hi', 6, 70, 0, 42, 5, true), 'ms k 2 F6 T70 C42 MS O5 c\r\nhi\r\n'],
     ['add asking for the new CAS', (w) => w.store(StoreMode.Add, 'k', 'hi', 0, 0, 0, 0, 6, true), 'ms k 2 F0 T0 ME O6 c\r\nhi\r\n'],
     ['a plain set after one: no c', (w) => (w.store(StoreMode.Set, 'a', 'x', 0, 0, 0, 0, 1, true), w.store(StoreMode.Set, 'b', 'y', 0, 0, 0, 0, 2)), 'ms a 1 F0 T0 MS O1 c\r\nx\r\nms b 1 F0 T0 MS O2\r\ny\r\n'],
