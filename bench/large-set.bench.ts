@@ -6,11 +6,9 @@
 // same server, the same sets through lib/ as it was at <rev> (extracted under
 // bench/.baseline/ and removed after): a paired A/B, e.g. BASELINE=04fadde~
 // for the library before it copied large values.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Group } from '../lib/index.js';
 import { MemcachedServer } from '../spec/support/memcached.js';
+import { baselineLibrary, type Baseline } from './baseline.js';
 import { interleaved, ROUNDS, type Measurement } from './harness.js';
 
 const IN_FLIGHT = Number(process.env['IN_FLIGHT'] ?? 4);
@@ -42,27 +40,12 @@ async function sets(group: Setter, value: Uint8Array, count: number, ms: number)
   return done;
 }
 
-/** lib/ as it was at `rev`; resolves to its Group class. */
-async function baselineGroup(rev: string): Promise<{ Group: typeof Group; dir: string }> {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const dir = fileURLToPath(new URL('./.baseline/', import.meta.url));
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  execFileSync('tar', ['-x', '-C', dir], { input: execFileSync('git', ['-C', root, 'archive', rev, 'lib'], { maxBuffer: 64 * 1024 * 1024 }) });
-  // '#transport' resolves (through tsconfig paths) to today's transport: point the old lib at its own.
-  const options = `${dir}lib/group-options.ts`;
-  writeFileSync(options, readFileSync(options, 'utf8').replace("from '#transport'", "from './net/default-transport.js'"));
-  const module = (await import(pathToFileURL(`${dir}lib/index.ts`).href)) as { Group: typeof Group };
-  return { Group: module.Group, dir };
-}
-
 const server = await MemcachedServer.start({ args: ['-t', '1', '-I', '2m', '-m', '256'] });
 const options = { maxValueSize: 2 * 1024 * 1024, timeout: 5000 };
 const groups: [string, Setter][] = [['memring', new Group([server.address], options)]];
-let baselineDir: string | null = null;
+let baseline: Baseline | null = null;
 if (BASELINE !== undefined) {
-  const baseline = await baselineGroup(BASELINE);
-  baselineDir = baseline.dir;
+  baseline = await baselineLibrary(BASELINE);
   groups.push([`lib at ${BASELINE}`, new baseline.Group([server.address], options)]);
 }
 
@@ -84,7 +67,7 @@ try {
 } finally {
   await Promise.all(groups.map(([, g]) => g.close()));
   await server.stop();
-  if (baselineDir !== null) rmSync(baselineDir, { recursive: true, force: true });
+  baseline?.dispose();
 }
 
 function fmt(n: number, digits = 0): string {

@@ -12,7 +12,7 @@ const README = fileURLToPath(new URL('../README.md', import.meta.url));
 const BENCH_DIR = fileURLToPath(new URL('../bench/', import.meta.url));
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
-const names = process.argv.length > 2 ? process.argv.slice(2) : ['codec', 'md5', 'ring', 'throughput', 'large-set', 'multi', 'compare'];
+const names = process.argv.length > 2 ? process.argv.slice(2) : ['codec', 'md5', 'ring', 'throughput', 'paired', 'get-or-set', 'large-set', 'multi', 'compare'];
 
 const readme = readFileSync(README, 'utf8');
 const from = readme.indexOf(START);
