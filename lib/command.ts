@@ -116,6 +116,8 @@ export class Command {
   callerStack = false;
   /** Set only while someone subscribes to `memring:command`: told of the settlement. */
   trace: CommandTrace | null = null;
+  /** Whoever took over the command's settlement (its resolve and reject replaced): a getOrSet flight. */
+  context: unknown = null;
 
   constructor(readonly verb: Verb) {}
 

@@ -113,25 +113,19 @@ for (const protocol of PROTOCOLS) {
         assert.deepEqual(items.map((i) => i.text), Array(20).fill('once'));
       });
 
-      // Meta sends every call's own mg (a hit then costs what a get costs: no lookup of the key, and the server's
-      // lease already decides who loads); binary and text share the round trip in flight, their only protection.
-      const hitTrips = protocol === 'meta' ? 'one round trip per call, as get' : 'one round trip for all (the calls resolve to the same Item)';
-      it(`concurrent hits: ${hitTrips}`, async () => {
+      // Every call sends its own first request (a hit then costs what a get costs: no lookup of the key);
+      // what concurrent calls share is the load.
+      it('concurrent hits: one round trip per call, as get', async () => {
         const key = fresh();
         await group.set(key, 'hit');
         const hitsBefore = Number((await group.stats()).get(server.address)!['get_hits']);
         const items = await Promise.all(Array.from({ length: 10 }, () => group.getOrSet(key, () => 'never', { expires: 60 })));
         const hits = Number((await group.stats()).get(server.address)!['get_hits']) - hitsBefore;
         assert.deepEqual(items.map((i) => i.text), Array(10).fill('hit'));
-        if (protocol === 'meta') {
-          assert.equal(hits, 10);
-        } else {
-          assert.equal(hits, 1);
-          assert.ok(items.every((i) => i === items[0]), 'one reply shared');
-        }
+        assert.equal(hits, 10);
       });
 
-      it('calls whose leases crossed the winner join its load (Z, then the load it is waiting for): one factory call', async () => {
+      it('calls whose requests crossed the loading one join its load (a miss or Z first): one factory call', async () => {
         const key = fresh();
         const hold = gate();
         let runs = 0;
@@ -140,7 +134,7 @@ for (const protocol of PROTOCOLS) {
           await hold.opened;
           return 'crossed';
         };
-        // All sent in one turn, before any reply: on meta each is its own mg N, and only one wins.
+        // All sent in one turn, before any reply: each is its own request, and only one call loads.
         const calls = Array.from({ length: 8 }, () => group.getOrSet(key, factory, { expires: 60 }));
         await eventually(() => runs > 0);
         // A call made during the load joins it too.
@@ -153,7 +147,7 @@ for (const protocol of PROTOCOLS) {
         assert.equal((await group.getOrSet(key, () => 'never', { expires: 60 })).text, 'crossed');
       });
 
-      it('a flight in progress is still joined after 9,000 other keys went through the list (it is compacted, not lost)', async () => {
+      it('a load in progress is still joined after 9,000 other keys loaded and left the list', async () => {
         const key = fresh();
         const hold = gate();
         let runs = 0;

@@ -1,8 +1,20 @@
 /**
- * A flight: one key's round trip (and load, if it comes to that) in
- * progress in one process, shared by the concurrent getOrSet calls for the
- * key. PlainFlight is the whole of it on a protocol without leases; the
- * meta protocol's is LeaseFlight (lease-flight.ts).
+ * A flight: one getOrSet call's round trip, and the load its key may need,
+ * shared by the calls in this process that come for the key while it loads.
+ *
+ * Every call sends its own first request, as a get does: on a hit that is
+ * all, and the flight was never listed (no lookup of the key, no list
+ * entry). A reply that is not a hit lists the flight in its group's loading
+ * list (Leases.claim), so that later calls for the key, and calls whose own
+ * request crossed it, join its load instead of starting another.
+ *
+ * The first request's promise is the starting caller's promise: its command
+ * settles through the flight (flightReplied/flightFailed) rather than
+ * through that promise's own functions, so a hit costs what a get costs
+ * plus this small object: no then(), no closure.
+ *
+ * PlainFlight is the whole of it on a protocol without leases (binary,
+ * text); the meta protocol's is LeaseFlight (lease-flight.ts).
  */
 import { Command, Verb } from '../command.js';
 import { Item } from '../item.js';
@@ -12,17 +24,17 @@ import type { Factory, LeaseSettings } from './options.js';
 
 const utf8 = new TextEncoder();
 
-/** One key's round trip (and load, if it comes to that) in progress in this process. */
 export abstract class Flight {
-  /**
-   * In its group's list: later calls for the key join it. A plain flight is
-   * listed from its first request on (false if that was refused); a lease
-   * flight only once its first reply was not a hit. False once it lands.
-   */
+  /** In its group's loading list: later calls for the key join it. Set by Leases.claim, cleared when it lands. */
   listed = false;
   factory: Factory<unknown> = noFactory;
   /** The first call's options, checked; read in full only for a load. */
   options: unknown = undefined;
+  /** The starting caller's promise's own settle functions, taken over from the first command. */
+  private resolveOwner: (item: Item | Promise<Item>) => void = noop;
+  private rejectOwner: (error: Error) => void = noop;
+  /** Made only when a call joins or the reply is not a plain hit. */
+  protected slow: SlowPath | null = null;
 
   constructor(
     protected readonly leases: Leases,
@@ -35,53 +47,111 @@ export abstract class Flight {
     this.options = options;
   }
 
+  /** The flight's first request: a read whose reply is an Item on a hit. */
+  protected abstract firstCommand(): Command;
+
+  /** What a first reply that is neither a hit nor a failure means: a load, a wait, a value served meanwhile. */
+  protected abstract decide(reply: unknown): Item | Promise<Item>;
+
   /** Sends the flight's first request; resolves to what the caller that started it gets. */
-  abstract start(): Promise<Item>;
-  /** What a concurrent call for the same key gets. */
-  abstract join(): Promise<Item>;
+  start(): Promise<Item> {
+    const op = this.firstCommand();
+    const promise = this.leases.sendCommand(op) as Promise<Item>;
+    // Refused before it was sent (a bad key, a closed group): that is the answer.
+    if (op.settled) return promise;
+    this.resolveOwner = op.resolve;
+    this.rejectOwner = op.reject;
+    op.context = this;
+    op.resolve = flightReplied;
+    op.reject = flightFailed;
+    return promise;
+  }
+
+  /** What a call for the key gets while the flight is listed: a stale value at once, or what the flight ends with. */
+  join(): Promise<Item> {
+    const slow = (this.slow ??= new SlowPath());
+    if (slow.stale !== null) return Promise.resolve(slow.stale);
+    return (slow.shared ??= new Promise<Item>((resolve, reject) => {
+      slow.resolveShared = resolve;
+      slow.rejectShared = reject;
+    }));
+  }
+
+  /** The first request's reply (called as its command's resolve). */
+  replied(reply: unknown): void {
+    const resolve = this.resolveOwner;
+    // A plain hit, or a failure told with the caller's stack (Command.fail resolves with a promise
+    // that rejects, caller-stack.ts): the flight was never listed, so nobody else waits on it.
+    if (reply instanceof Item || reply instanceof Promise) {
+      resolve(reply as Item | Promise<Item>);
+      return;
+    }
+    // Anything else ends later: the starting caller's promise follows the one the decision makes.
+    resolve(this.decide(reply));
+  }
+
+  /** The first request failed (called as its command's reject): never listed, so its caller only. */
+  failed(error: Error): void {
+    this.rejectOwner(error);
+  }
+
+  /** Ends the flight with `item`: joiners first, then off the list. */
+  protected land(item: Item): Item {
+    this.answer(item);
+    this.leases.land(this);
+    return item;
+  }
+
+  protected crash(error: unknown): never {
+    this.forget(error);
+    throw error;
+  }
+
+  /** The flight failed: off the list, and the joiners told (unless a stale value answered them). */
+  private forget(error: unknown): void {
+    const slow = this.slow;
+    if (slow !== null && !slow.answered) {
+      slow.answered = true;
+      slow.rejectShared(error);
+    }
+    this.leases.land(this);
+  }
+
+  /** Joiners get `item` (once: a stale value may answer them before the load ends). */
+  protected answer(item: Item): void {
+    const slow = this.slow;
+    if (slow === null || slow.answered) return;
+    slow.answered = true;
+    slow.resolveShared(item);
+  }
 
   /** Landed: lets go of everything its callers gave or get. */
   clear(): void {
     this.factory = noFactory;
     this.options = undefined;
+    this.resolveOwner = noop;
+    this.rejectOwner = noop;
+    this.slow = null;
   }
 }
 
 /**
- * A flight on a group that speaks no leases (binary): get, and on a miss
- * the factory and an add, shared by this process's concurrent calls only.
- * Other processes may load the same key at the same time; add keeps the
- * first value stored.
+ * A flight on a group that speaks no leases (binary, text): get, and on a
+ * miss the factory and an add, shared by this process's calls for the key
+ * (one load per key per process at a time). Other processes may load the
+ * same key at the same time; add keeps the first value stored.
  */
 export class PlainFlight extends Flight {
-  /** What every caller of the flight gets. */
-  private promise: Promise<Item> | null = null;
-
-  start(): Promise<Item> {
+  protected firstCommand(): Command {
     const op = new Command(Verb.Get);
     op.key = this.key;
-    const reply = this.leases.sendCommand(op);
-    // Refused before it was sent (a bad key, a closed group): nothing for a later call to join.
-    this.listed = !op.settled;
-    if (!this.listed) this.clear();
-    return (this.promise = reply.then(
-      (item) => (item === null ? this.load() : this.land(item as Item)),
-      (error) => this.crash(error),
-    ));
+    return op;
   }
 
-  join(): Promise<Item> {
-    return this.promise!;
-  }
-
-  private land(item: Item): Item {
-    this.leases.land(this);
-    return item;
-  }
-
-  private crash(error: unknown): never {
-    this.leases.land(this);
-    throw error;
+  /** A miss (the only reply a get has besides a hit): load, or join the load of a call whose get crossed this one. */
+  protected decide(): Promise<Item> {
+    const listed = this.leases.claim(this, false);
+    return listed === this ? this.load() : listed.join();
   }
 
   private async load(): Promise<Item> {
@@ -103,6 +173,17 @@ export class PlainFlight extends Flight {
   }
 }
 
+/** A flight's state beyond a plain hit: its joiners, and the stale value they get during a reload (meta). */
+export class SlowPath {
+  shared: Promise<Item> | null = null;
+  resolveShared: (item: Item | Promise<Item>) => void = noop;
+  rejectShared: (error: unknown) => void = noop;
+  /** Set once the joiners have their answer. */
+  answered = false;
+  /** While the flight reloads over a value still worth serving: what a joiner gets at once. */
+  stale: Item | null = null;
+}
+
 /**
  * The Item a load resolves to: the bytes and flags stored, the stored CAS (0
  * when not stored), and as its data the factory's own value when a
@@ -122,6 +203,16 @@ export function setCas(op: Command, item: Item): void {
 }
 
 export function noop(): void {}
+
+/** The first command's resolve: `this` is the command, its `context` the flight. */
+function flightReplied(this: Command, reply: unknown): void {
+  (this.context as Flight).replied(reply);
+}
+
+/** The first command's reject. */
+function flightFailed(this: Command, error: Error): void {
+  (this.context as Flight).failed(error);
+}
 
 /** A landed flight's factory: never called (a flight is armed with its caller's before it starts). */
 function noFactory(): never {

@@ -30,31 +30,16 @@ function newSettings(): LeaseSettings {
 /** Where a call's options are checked and read: copied into a flight only when it needs them. */
 const checked = newSettings();
 
-/** Entries in the plain flight list past which the landed ones are dropped. */
-const COMPACT_AT = 8192;
-/** One per Group: the flights in progress, by key. */
+/** One per Group: the loads in progress, by key. */
 export class Leases {
   /**
-   * Without leases (binary, text): every call's flight, by key, so that
-   * concurrent calls share one round trip and one load. A flight that landed
-   * stays (holding nothing of its last callers) until a new call for its key
-   * takes its place, and once there are COMPACT_AT entries the list is rebuilt
-   * with the flights in progress only: deleting entry by entry makes the Map
-   * rehash over and over, and what its tables hold outlives the young
-   * generation (measured: ten times the full collections of a plain get).
+   * The flights past their first reply that did not hit (a load, a wait for
+   * another client's, a stale value served meanwhile), by key: only those,
+   * so a hit costs no lookup while nothing loads, and the list holds no more
+   * than the loads in progress. Calls whose request crossed the loading
+   * one's join here when their own reply is a miss (or Z).
    */
-  private flights = new Map<string, Flight>();
-  /** The list's size that triggers the next compaction: twice what the last one kept, so it stays amortized O(1). */
-  private compactAt = COMPACT_AT;
-  /**
-   * Meta: only the flights past their first reply that did not hit (a load,
-   * a wait for another client's, a stale value served meanwhile), by key.
-   * A hit never enters it: each call's first request is its own `mg`, as a
-   * get's is, so a hit costs no lookup while nothing loads. Calls whose
-   * requests crossed the winner's see Z and join here; the server's lease
-   * already made sure only one of them loads.
-   */
-  private loading = new Map<string, LeaseFlight>();
+  private loading = new Map<string, Flight>();
 
   constructor(
     private readonly send: Send,
@@ -78,47 +63,32 @@ export class Leases {
     const signal = checked.signal;
     checked.signal = undefined;
     if (signal?.aborted === true) return abortable(null, signal);
-    let promise = this.meta ? this.leaseCall(key, factory, options) : this.plainCall(key, factory, options);
+    let promise = this.call(key, factory, options);
     // Decoded where the call settles, as Group.get does: a value the transcoder cannot read rejects the calls that read it.
     if (this.transcoder !== null) promise = decodedOnce(promise, this.transcoder, key);
     return signal === undefined ? promise : abortable(promise, signal);
   }
 
-  /** Meta: joins the key's load in progress here, or sends this call's own lease. */
-  private leaseCall(key: string, factory: Factory<unknown>, options: unknown): Promise<Item> {
+  /** Joins the key's load in progress here, or sends this call's own first request. */
+  private call(key: string, factory: Factory<unknown>, options: unknown): Promise<Item> {
     if (this.loading.size !== 0) {
       // A joining call shares the loading call's factory and options (checked all the same).
       const flight = this.loading.get(key);
       if (flight !== undefined) return flight.join();
     }
-    const flight = new LeaseFlight(this, key);
+    const flight = this.meta ? new LeaseFlight(this, key) : new PlainFlight(this, key);
     flight.arm(factory, options, checked);
     // The flight runs for everyone who joins it: no one caller's signal stops it. Its key is
     // checked by the codec as the request is written.
     return flight.start();
   }
 
-  /** Binary and text: joins the key's flight in progress, or starts one. */
-  private plainCall(key: string, factory: Factory<unknown>, options: unknown): Promise<Item> {
-    const listed = this.flights.get(key);
-    if (listed !== undefined && listed.listed) return listed.join();
-    const flight = new PlainFlight(this, key);
-    flight.arm(factory, options, checked);
-    const promise = flight.start();
-    // A refused key is not listed.
-    if (flight.listed) {
-      this.flights.set(key, flight);
-      if (this.flights.size >= this.compactAt) this.compact();
-    }
-    return promise;
-  }
-
   /**
-   * @internal A lease flight that did not hit asks to be the key's flight:
-   * the flight already listed for the key (which it should join), or itself.
-   * A winner always lists itself: it is the one that stores.
+   * @internal A flight whose first reply was not a hit asks to be the key's
+   * flight: the flight already listed for the key (which it should join), or
+   * itself. A winner of a lease always lists itself: it is the one that stores.
    */
-  claim(flight: LeaseFlight, won: boolean): LeaseFlight {
+  claim<F extends Flight>(flight: F, won: boolean): F | Flight {
     const listed = this.loading.get(flight.key);
     if (listed !== undefined && listed !== flight && !won) return listed;
     this.loading.set(flight.key, flight);
@@ -158,17 +128,9 @@ export class Leases {
   land(flight: Flight): void {
     if (!flight.listed) return;
     flight.listed = false;
-    // A lease flight leaves the loading list only if it is still the key's (a winner may have replaced a waiter).
-    if (this.meta && this.loading.get(flight.key) === flight) this.loading.delete(flight.key);
+    // Off the list only if it is still the key's (a lease's winner may have replaced a waiter).
+    if (this.loading.get(flight.key) === flight) this.loading.delete(flight.key);
     flight.clear();
-  }
-
-  /** A new plain list holding only the flights in progress (at most as many landed ones as in progress, or COMPACT_AT, are kept). */
-  private compact(): void {
-    const live = new Map<string, Flight>();
-    for (const [key, flight] of this.flights) if (flight.listed) live.set(key, flight);
-    this.flights = live;
-    this.compactAt = Math.max(COMPACT_AT, live.size * 2);
   }
 
   /** @internal A loaded value as it is stored: through the group's transcoder, or as given with the call's flags. */

@@ -8,7 +8,7 @@ import { ErrorCode, MemcacheError } from '../errors.js';
 import { Item } from '../item.js';
 import { LeaseReply } from '../protocol/meta/lease-reply.js';
 import type { Encoded } from '../transcode/transcoder.js';
-import { Flight, loaded, noop, setCas } from './flight.js';
+import { Flight, loaded, setCas, SlowPath } from './flight.js';
 import type { Factory, LeaseSettings } from './options.js';
 
 /** First and last pause between a waiting caller's polls, in ms. */
@@ -16,30 +16,16 @@ const FIRST_POLL = 5;
 const LAST_POLL = 50;
 
 /**
- * A getOrSet call on a meta group: the lease decides who loads across every
- * client of the servers. A call's first request is its own `mg` without N
- * (`mg <key> v f c [R<staleFor>]`): on a plain hit that is all, and it costs
- * the server what a get does (N makes memcached 1.6.18 take a few percent
- * longer per hit). A stale item still gives its win (W) to one reader
- * without N. A reply that is not a hit lists the flight in its group's
- * loading list (Leases.claim), so that later calls for the key, and calls
- * whose own lease saw Z, join it: a stale value at once when there is one,
- * else what the flight ends with. A miss asks again with N<lockFor>, which
- * makes the stub that exactly one client wins.
- *
- * The first lease's promise is the starting caller's promise: its command
- * settles through the flight (leaseReplied/leaseFailed) rather than through
- * that promise's own functions, so a hit costs what a get costs plus this
- * small object: no then(), no closure.
+ * A getOrSet call on a meta group. Its first request is `mg <key> v f c
+ * [R<staleFor>]`, without N: a hit costs the server what a get does (N makes
+ * memcached 1.6.18 take a few percent longer per hit), and a stale item
+ * still gives its win (W) to one reader. A miss asks again with N<lockFor>,
+ * which makes the stub exactly one client wins; the others see Z and wait,
+ * or get a stale value at once. The winner stores with ms C<the stub's CAS>.
  */
 export class LeaseFlight extends Flight {
   private lockFor = 0;
   private staleFor = 0;
-  /** The starting caller's promise's own settle functions, taken over from the first lease command. */
-  private resolveOwner: (item: Item | Promise<Item>) => void = noop;
-  private rejectOwner: (error: Error) => void = noop;
-  /** Made only when a call joins or the reply is not a plain hit. */
-  private slow: SlowPath | null = null;
 
   override arm(factory: Factory<unknown>, options: unknown, settings: LeaseSettings): void {
     super.arm(factory, options, settings);
@@ -47,81 +33,8 @@ export class LeaseFlight extends Flight {
     this.staleFor = settings.staleFor;
   }
 
-  override clear(): void {
-    super.clear();
-    this.resolveOwner = noop;
-    this.rejectOwner = noop;
-    this.slow = null;
-  }
-
-  start(): Promise<Item> {
-    const op = this.leaseCommand(false);
-    const promise = this.leases.sendCommand(op) as Promise<Item>;
-    // Refused before it was sent (a bad key, a closed group): that is the answer.
-    if (op.settled) return promise;
-    this.resolveOwner = op.resolve;
-    this.rejectOwner = op.reject;
-    op.result = this;
-    op.resolve = leaseReplied;
-    op.reject = leaseFailed;
-    return promise;
-  }
-
-  join(): Promise<Item> {
-    const slow = (this.slow ??= new SlowPath());
-    if (slow.stale !== null) return Promise.resolve(slow.stale);
-    return (slow.shared ??= new Promise<Item>((resolve, reject) => {
-      slow.resolveShared = resolve;
-      slow.rejectShared = reject;
-    }));
-  }
-
-  /** The first lease's reply (called as its command's resolve). */
-  replied(reply: unknown): void {
-    const resolve = this.resolveOwner;
-    // A plain hit, or a failure told with the caller's stack (Command.fail resolves with a promise
-    // that rejects, caller-stack.ts): the flight was never listed, so nobody else waits on it.
-    if (reply instanceof Item || (reply !== null && !(reply instanceof LeaseReply))) {
-      resolve(reply as Item | Promise<Item>);
-      return;
-    }
-    // Anything else ends later: the starting caller's promise follows the one the decision makes.
-    resolve(this.decide(reply));
-  }
-
-  /** The first lease failed (called as its command's reject): never listed, so its caller only. */
-  failed(error: Error): void {
-    this.rejectOwner(error);
-  }
-
-  private land(item: Item): Item {
-    // Joiners first: landing clears what the flight holds.
-    this.answer(item);
-    this.leases.land(this);
-    return item;
-  }
-
-  private crash(error: unknown): never {
-    this.forget(error);
-    throw error;
-  }
-
-  /** The flight failed: off the list, and the joiners told (unless a stale value answered them). */
-  private forget(error: unknown): void {
-    const slow = this.slow;
-    if (slow !== null && !slow.answered) {
-      slow.answered = true;
-      slow.rejectShared(error);
-    }
-    this.leases.land(this);
-  }
-
-  /** Joiners get `item` (once: a stale value may answer them before the load ends). */
-  private answer(item: Item): void {
-    const slow = this.slow;
-    if (slow === null || slow.answered) return;
-    slow.answered = true;
-    slow.resolveShared(item);
+  protected firstCommand(): Command {
+    return this.leaseCommand(false);
   }
 
   /** `mg <key> v f c [N<lockFor>] [R<staleFor>]`: N (create a stub to win on a miss) when `vivify`. */
@@ -134,7 +47,7 @@ export class LeaseFlight extends Flight {
   }
 
   /** What a lease reply that is not a plain hit means for this flight: load, wait, or a value served meanwhile. */
-  private decide(reply: unknown, vivified = false): Item | Promise<Item> {
+  protected decide(reply: unknown, vivified = false): Item | Promise<Item> {
     const lease = reply as LeaseReply | null;
     if (lease === null && !vivified) {
       // A miss: one flight per key here asks again with N, for a stub only one client wins.
@@ -252,27 +165,6 @@ export class LeaseFlight extends Flight {
       return this.crash(error);
     }
   }
-}
-
-/** A lease flight's state beyond a plain hit: its joiners, and the stale value they get during a reload. */
-class SlowPath {
-  shared: Promise<Item> | null = null;
-  resolveShared: (item: Item | Promise<Item>) => void = noop;
-  rejectShared: (error: unknown) => void = noop;
-  /** Set once the joiners have their answer. */
-  answered = false;
-  /** While the flight reloads over a value still worth serving: what a joiner gets at once. */
-  stale: Item | null = null;
-}
-
-/** The first lease command's resolve: `this` is the command, its `result` the flight (the meta codec leaves a lease's result alone). */
-function leaseReplied(this: Command, reply: unknown): void {
-  (this.result as LeaseFlight).replied(reply);
-}
-
-/** The first lease command's reject. */
-function leaseFailed(this: Command, error: Error): void {
-  (this.result as LeaseFlight).failed(error);
 }
 
 function sleep(ms: number): Promise<void> {
