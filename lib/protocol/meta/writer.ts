@@ -7,25 +7,18 @@
 import { ErrorCode, MemcacheError } from '../../errors.js';
 import type { Uint64 } from '../../command.js';
 import { checkTextAuthCredentials } from '../../net/credentials.js';
-import { BlockWriter, encodeStringInto, inlineRoom, isOutOfLine, outOfLineCopy, valueTooLarge } from '../block-writer.js';
+import { encodeStringInto, inlineRoom, isOutOfLine, outOfLineCopy, valueTooLarge } from '../block-writer.js';
+import { ascii, LineWriter, SPACE } from '../line-writer.js';
 
-const SPACE = 0x20;
-const CR = 0x0d;
-const LF = 0x0a;
-const TWO_32 = 4294967296;
 /** Room for the flags of a request line besides the key: tokens, numbers of up to 20 digits each. */
 const LINE_ROOM = 128;
 
-const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 const MG = ascii('mg ');
 const MS = ascii('ms ');
 const MD = ascii('md ');
 const MA = ascii('ma ');
 const GET_FLAGS = ascii(' v f c');
 const NOOP = ascii('mn\r\n');
-const VERSION = ascii('version\r\n');
-const STATS = ascii('stats');
-const FLUSH = ascii('flush_all');
 const AUTH = ascii('set memring-auth 0 -1 ');
 
 /** ms modes (the M flag's token). */
@@ -37,7 +30,7 @@ export const StoreMode = {
   Prepend: 0x50, // P
 } as const;
 
-export class MetaWriter extends BlockWriter {
+export class MetaWriter extends LineWriter {
   /** The store being written asks for its new CAS (ms c): read by storeLine, which may run twice per store. */
   private returnCas = false;
 
@@ -103,9 +96,7 @@ export class MetaWriter extends BlockWriter {
       const end = this.storeLine(at, bytes.length, mode, flags, expires, casHi, casLo, tag);
       // The line goes out with what precedes it, the value as its own chunk, its \r\n with what follows.
       this.commitOutOfLine(end, bytes);
-      b[end] = CR;
-      b[end + 1] = LF;
-      this.commit(end + 2);
+      this.commit(this.eol(end));
       return;
     }
     let length: number;
@@ -127,9 +118,7 @@ export class MetaWriter extends BlockWriter {
     }
     if (length > this.maxValueLength) throw valueTooLarge(length, this.maxValueLength);
     end += length;
-    b[end] = CR;
-    b[end + 1] = LF;
-    this.commit(end + 2);
+    this.commit(this.eol(end));
   }
 
   /** `md <key> I [T<ttl>] [C<cas>] O<tag>`: marks the item stale (and clears its win) instead of deleting it. */
@@ -178,37 +167,6 @@ export class MetaWriter extends BlockWriter {
   /** `mn`: answered by MN once everything before it is answered. */
   noop(): void {
     this.constant(NOOP);
-  }
-
-  /** `version`. */
-  version(): void {
-    this.constant(VERSION);
-  }
-
-  /** `stats` or `stats <group>` (the group checked as a key is: one token). */
-  stats(group: string | null): void {
-    if (group === null || group === '') {
-      this.reserve(STATS.length + 2);
-      this.commit(this.eol(this.bytes(this.end, STATS)));
-      return;
-    }
-    this.checkKeyShape(group);
-    this.reserve(STATS.length + 3 + group.length * 3);
-    let at = this.bytes(this.end, STATS);
-    this.block[at++] = SPACE;
-    at += this.writeKey(group, at);
-    this.commit(this.eol(at));
-  }
-
-  /** `flush_all` or `flush_all <delay>`. */
-  flush(delay: number): void {
-    this.reserve(FLUSH.length + 13);
-    let at = this.bytes(this.end, FLUSH);
-    if (delay !== 0) {
-      this.block[at++] = SPACE;
-      at = this.uint32(at, delay);
-    }
-    this.commit(this.eol(at));
   }
 
   /**
@@ -262,22 +220,6 @@ export class MetaWriter extends BlockWriter {
     return this.eol(at);
   }
 
-  private constant(line: Uint8Array): void {
-    this.reserve(line.length);
-    this.commit(this.bytes(this.end, line));
-  }
-
-  private bytes(at: number, bytes: Uint8Array): number {
-    this.block.set(bytes, at);
-    return at + bytes.length;
-  }
-
-  private eol(at: number): number {
-    this.block[at] = CR;
-    this.block[at + 1] = LF;
-    return at + 2;
-  }
-
   /** ` <flag><digits>` */
   private uint32Flag(at: number, flag: number, value: number): number {
     this.block[at] = SPACE;
@@ -289,63 +231,13 @@ export class MetaWriter extends BlockWriter {
   private casFlag(at: number, hi: number, lo: number): number {
     this.block[at] = SPACE;
     this.block[at + 1] = 0x43; // C
-    if (hi === 0) return this.uint32(at + 2, lo);
-    // Exact as a double below 2^53; the common case avoids BigInt.
-    if (hi < 0x200000) return this.safeInteger(at + 2, hi * TWO_32 + lo);
-    return this.text(at + 2, ((BigInt(hi) << 32n) | BigInt(lo)).toString());
+    return this.cas(at + 2, hi, lo);
   }
 
   /** ` <flag><digits>` of a counter operand below 2^64. */
   private uint64Flag(at: number, flag: number, value: Uint64): number {
     this.block[at] = SPACE;
     this.block[at + 1] = flag;
-    if (typeof value === 'number') {
-      return value < TWO_32 ? this.uint32(at + 2, value) : this.safeInteger(at + 2, value);
-    }
-    return value < 0x100000000n ? this.uint32(at + 2, Number(value)) : this.text(at + 2, value.toString());
+    return this.uint64(at + 2, value);
   }
-
-  /** Decimal digits of an unsigned 32-bit integer, written in place. */
-  private uint32(at: number, value: number): number {
-    let n = value >>> 0;
-    const end = at + digitCount(n);
-    const b = this.block;
-    let p = end;
-    do {
-      const q = (n / 10) >>> 0;
-      b[--p] = 0x30 + (n - q * 10);
-      n = q;
-    } while (n !== 0);
-    return end;
-  }
-
-  /** Decimal digits of a non-negative safe integer (at least 2^32). */
-  private safeInteger(at: number, value: number): number {
-    let length = 10;
-    while (length < 21 && value >= POW10[length]!) length++;
-    const b = this.block;
-    let n = value;
-    let p = at + length;
-    while (p > at) {
-      const q = Math.floor(n / 10);
-      b[--p] = 0x30 + (n - q * 10);
-      n = q;
-    }
-    return at + length;
-  }
-
-  /** ASCII text (digits from the slow 64-bit paths). */
-  private text(at: number, text: string): number {
-    const b = this.block;
-    for (let i = 0; i < text.length; i++) b[at + i] = text.charCodeAt(i);
-    return at + text.length;
-  }
-}
-
-/** 10^i, exact as doubles up to 10^22. */
-const POW10 = Array.from({ length: 22 }, (_, i) => 10 ** i);
-
-function digitCount(n: number): number {
-  if (n < 100000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
-  return n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
 }

@@ -5,16 +5,12 @@
  * `noreply`: every command gets its reply, matched by order.
  */
 import type { Uint64 } from '../../command.js';
-import { BlockWriter, encodeStringInto, inlineRoom, isOutOfLine, outOfLineCopy, valueTooLarge } from '../block-writer.js';
+import { encodeStringInto, inlineRoom, isOutOfLine, outOfLineCopy, valueTooLarge } from '../block-writer.js';
+import { ascii, LineWriter, SPACE } from '../line-writer.js';
 
-const SPACE = 0x20;
-const CR = 0x0d;
-const LF = 0x0a;
-const TWO_32 = 4294967296;
 /** Room for the numbers of a request line besides its key: four of up to 20 digits and their spaces. */
 const LINE_ROOM = 96;
 
-const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 const GETS = ascii('gets ');
 const GATS = ascii('gats ');
 const TOUCH = ascii('touch ');
@@ -22,9 +18,6 @@ const DELETE = ascii('delete ');
 const INCR = ascii('incr ');
 const DECR = ascii('decr ');
 const CAS = ascii('cas ');
-const VERSION = ascii('version\r\n');
-const STATS = ascii('stats');
-const FLUSH = ascii('flush_all');
 
 /** The storage commands, by the word that starts their line. */
 export const StoreCommand = {
@@ -36,7 +29,7 @@ export const StoreCommand = {
   Cas: CAS,
 } as const;
 
-export class TextWriter extends BlockWriter {
+export class TextWriter extends LineWriter {
   /** `gets <key>`: a get whose VALUE carries the CAS unique. */
   get(key: string): void {
     const at = this.open(GETS, key, 0);
@@ -104,9 +97,7 @@ export class TextWriter extends BlockWriter {
       const end = this.storeLine(at, flags, expires, bytes.length, withCas, casHi, casLo);
       // The line goes out with what precedes it, the value as its own chunk, its \r\n with what follows.
       this.commitOutOfLine(end, bytes);
-      b[end] = CR;
-      b[end + 1] = LF;
-      this.commit(end + 2);
+      this.commit(this.eol(end));
       return;
     }
     let length: number;
@@ -128,41 +119,7 @@ export class TextWriter extends BlockWriter {
     }
     if (length > this.maxValueLength) throw valueTooLarge(length, this.maxValueLength);
     end += length;
-    b[end] = CR;
-    b[end + 1] = LF;
-    this.commit(end + 2);
-  }
-
-  /** `version`. */
-  version(): void {
-    this.reserve(VERSION.length);
-    this.commit(this.bytes(this.end, VERSION));
-  }
-
-  /** `stats` or `stats <group>` (the group checked as a key is: one token). */
-  stats(group: string | null): void {
-    if (group === null || group === '') {
-      this.reserve(STATS.length + 2);
-      this.commit(this.eol(this.bytes(this.end, STATS)));
-      return;
-    }
-    this.checkKeyShape(group);
-    this.reserve(STATS.length + 3 + group.length * 3);
-    let at = this.bytes(this.end, STATS);
-    this.block[at++] = SPACE;
-    at += this.writeKey(group, at);
-    this.commit(this.eol(at));
-  }
-
-  /** `flush_all` or `flush_all <delay>`. */
-  flush(delay: number): void {
-    this.reserve(FLUSH.length + 13);
-    let at = this.bytes(this.end, FLUSH);
-    if (delay !== 0) {
-      this.block[at++] = SPACE;
-      at = this.uint32(at, delay);
-    }
-    this.commit(this.eol(at));
+    this.commit(this.eol(end));
   }
 
   // ---- line assembly --------------------------------------------------------
@@ -190,60 +147,4 @@ export class TextWriter extends BlockWriter {
     }
     return this.eol(at);
   }
-
-  private bytes(at: number, bytes: Uint8Array): number {
-    this.block.set(bytes, at);
-    return at + bytes.length;
-  }
-
-  private eol(at: number): number {
-    this.block[at] = CR;
-    this.block[at + 1] = LF;
-    return at + 2;
-  }
-
-  /** A 64-bit CAS unique from its two 32-bit halves. */
-  private cas(at: number, hi: number, lo: number): number {
-    if (hi === 0) return this.uint32(at, lo);
-    // Exact as a double below 2^53; the common case avoids BigInt.
-    if (hi < 0x200000) return this.safeInteger(at, hi * TWO_32 + lo);
-    return this.text(at, ((BigInt(hi) << 32n) | BigInt(lo)).toString());
-  }
-
-  /** A counter operand below 2^64. */
-  private uint64(at: number, value: Uint64): number {
-    if (typeof value === 'number') return value < TWO_32 ? this.uint32(at, value) : this.safeInteger(at, value);
-    return value < 0x100000000n ? this.uint32(at, Number(value)) : this.text(at, value.toString());
-  }
-
-  /** Decimal digits of an unsigned 32-bit integer, written in place. */
-  private uint32(at: number, value: number): number {
-    let n = value >>> 0;
-    const end = at + digitCount(n);
-    const b = this.block;
-    let p = end;
-    do {
-      const q = (n / 10) >>> 0;
-      b[--p] = 0x30 + (n - q * 10);
-      n = q;
-    } while (n !== 0);
-    return end;
-  }
-
-  /** Decimal digits of a non-negative safe integer (at least 2^32). */
-  private safeInteger(at: number, value: number): number {
-    return this.text(at, value.toString());
-  }
-
-  /** ASCII text (digits from the 64-bit paths). */
-  private text(at: number, text: string): number {
-    const b = this.block;
-    for (let i = 0; i < text.length; i++) b[at + i] = text.charCodeAt(i);
-    return at + text.length;
-  }
-}
-
-function digitCount(n: number): number {
-  if (n < 100000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
-  return n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
 }
