@@ -34,7 +34,8 @@ import { Verb, verbName, type Command } from '../../command.js';
 import { ErrorCode, MemcacheError } from '../../errors.js';
 import { Item } from '../../item.js';
 import type { Codec, CodecFactory, CodecOptions, EncodedOutput, ReplyTarget } from '../codec.js';
-import { Status, describeStatus } from '../status.js';
+import { Status } from '../status.js';
+import { errorLineError, statusError, textAuthError } from '../error-line.js';
 import { LeaseReply } from './lease-reply.js';
 import { MetaReader, Reply, replyName, type ReplyHandler } from './reader.js';
 import { MetaWriter, StoreMode } from './writer.js';
@@ -366,19 +367,7 @@ export class MetaCodec implements Codec, ReplyHandler {
         { server: this.server },
       );
     }
-    const text = r.text();
-    const said = `the server answered ${replyName(r.kind)} ${text}`;
-    if (r.kind === Reply.CLIENT_ERROR) {
-      if (text.startsWith('cannot increment or decrement non-numeric')) return this.statusError(head, Status.NonNumeric, ErrorCode.NOT_NUMERIC, said);
-      if (text === 'unauthenticated') {
-        return this.statusError(head, Status.AuthError, ErrorCode.AUTH, `${said}: the server requires authentication (memcached -Y); give sasl credentials`);
-      }
-      if (text.startsWith('authentication') || text.endsWith('not allowed')) return this.statusError(head, Status.AuthError, ErrorCode.AUTH, said);
-      return this.statusError(head, Status.InvalidArguments, ErrorCode.SERVER, said);
-    }
-    if (text.startsWith('object too large')) return this.statusError(head, Status.ValueTooLarge, ErrorCode.VALUE_TOO_LARGE, said);
-    if (/out of memory/i.test(text)) return this.statusError(head, Status.OutOfMemory, ErrorCode.SERVER, said);
-    return this.statusError(head, Status.InternalError, ErrorCode.SERVER, said);
+    return errorLineError(head.verb, r.kind === Reply.CLIENT_ERROR, r.text(), this.server);
   }
 
   private authReply(r: MetaReader): void {
@@ -388,11 +377,7 @@ export class MetaCodec implements Codec, ReplyHandler {
       return;
     }
     const said = r.kind === Reply.CLIENT_ERROR || r.kind === Reply.SERVER_ERROR ? `${replyName(r.kind)} ${r.text()}` : replyName(r.kind);
-    // The user is named, the password never.
-    throw new MemcacheError(ErrorCode.AUTH, `text authentication as user ${JSON.stringify(this.username)} failed: the server answered ${said}`, {
-      server: this.server,
-      status: Status.AuthError,
-    });
+    throw textAuthError(this.username, said, this.server);
   }
 
   private checkTag(head: Command, r: MetaReader): void {
@@ -410,7 +395,7 @@ export class MetaCodec implements Codec, ReplyHandler {
   }
 
   private statusError(head: Command, status: number, code: ErrorCode, said: string): MemcacheError {
-    return new MemcacheError(code, `${verbName(head.verb)} failed: ${said} (${describeStatus(status)})`, { server: this.server, status });
+    return statusError(head.verb, status, code, said, this.server);
   }
 }
 
