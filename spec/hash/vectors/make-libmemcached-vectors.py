@@ -107,13 +107,14 @@ def failover(name, distribution, weights):
 
 
 def hosts(count, port=11211):
-    return [('10.20.%d.%d' % (i >> 8, i & 0xff), port, 1) for i in range(count)]
+    return [('127.20.%d.%d' % (i >> 8, i & 0xff), port, 1) for i in range(count)]
 
 
 cases = []
-ipv6 = [('::1', 11211, 1), ('::1', 11212, 1), ('2001:db8::5', 11211, 1), ('fe80::1', 31001, 1)]
-names = [('Cache-A.example.com', 11211, 1), ('cache-b.example.com', 11311, 1), ('localhost', 11211, 1)]
-weighted = [('10.30.0.1', 11211, 1), ('10.30.0.2', 11211, 100), ('10.30.0.3', 31000, 7), ('10.30.0.4', 11211, 3)]
+ipv6 = [('::1', 11211, 1), ('::1', 11212, 1), ('::1', 11213, 1), ('::1', 31001, 1)]
+names = [('Cache-A.localhost', 11211, 1), ('cache-b.localhost', 11311, 1), ('localhost', 11211, 1)]
+# Labels only (placement is computed without connecting): loopback addresses all the same.
+weighted = [('127.30.0.1', 11211, 1), ('127.30.0.2', 11211, 100), ('127.30.0.3', 31000, 7), ('127.30.0.4', 11211, 3)]
 for distribution in ('ketama', 'libmemcached-consistent', 'modula'):
     cases.append(steady('ipv6-4/' + distribution, distribution, ipv6))
     cases.append(steady('hostnames-3/' + distribution, distribution, names))
