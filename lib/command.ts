@@ -58,6 +58,15 @@ export interface CommandTrace {
   failed(error: Error): void;
 }
 
+/**
+ * Turns what a command succeeded with into what its caller gets: a
+ * getOrSet's first read passes a hit through, and makes anything else the
+ * promise of what its load decides (lease/first-read.ts).
+ */
+export interface CommandOutcome {
+  of(command: Command, value: unknown): unknown;
+}
+
 /** What keeps count of the commands waiting on a server. */
 export interface CommandHolder {
   release(command: Command): void;
@@ -116,8 +125,8 @@ export class Command {
   callerStack = false;
   /** Set only while someone subscribes to `memring:command`: told of the settlement. */
   trace: CommandTrace | null = null;
-  /** Whoever took over the command's settlement (its resolve and reject replaced): a getOrSet flight. */
-  context: unknown = null;
+  /** Decides what the command's success means before its caller is told (a getOrSet's first read). */
+  outcome: CommandOutcome | null = null;
 
   constructor(readonly verb: Verb) {}
 
@@ -126,6 +135,7 @@ export class Command {
     this.settled = true;
     this.unwatch();
     this.release();
+    if (this.outcome !== null) value = this.outcome.of(this, value);
     if (this.trace !== null) this.trace.succeeded(value);
     this.resolve(value);
   }

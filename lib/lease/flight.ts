@@ -1,17 +1,12 @@
 /**
- * A flight: one getOrSet call's round trip, and the load its key may need,
- * shared by the calls in this process that come for the key while it loads.
+ * A flight: the load a getOrSet call's key needs, shared by the calls in
+ * this process that come for the key while it loads.
  *
- * Every call sends its own first request, as a get does: on a hit that is
- * all, and the flight was never listed (no lookup of the key, no list
- * entry). A reply that is not a hit lists the flight in its group's loading
- * list (Leases.claim), so that later calls for the key, and calls whose own
- * request crossed it, join its load instead of starting another.
- *
- * The first request's promise is the starting caller's promise: its command
- * settles through the flight (flightReplied/flightFailed) rather than
- * through that promise's own functions, so a hit costs what a get costs
- * plus this small object: no then(), no closure.
+ * Every call sends its own first read, as a get does (first-read.ts): on a
+ * hit that is all, and no flight is made. A reply that is not a hit makes
+ * one, which lists itself in its group's loading list (Leases.claim), so
+ * that later calls for the key, and calls whose own read crossed it, join
+ * its load instead of starting another.
  *
  * PlainFlight is the whole of it on a protocol without leases (binary,
  * text); the meta protocol's is LeaseFlight (lease-flight.ts).
@@ -30,10 +25,7 @@ export abstract class Flight {
   factory: Factory<unknown> = noFactory;
   /** The first call's options, checked; read in full only for a load. */
   options: unknown = undefined;
-  /** The starting caller's promise's own settle functions, taken over from the first command. */
-  private resolveOwner: (item: Item | Promise<Item>) => void = noop;
-  private rejectOwner: (error: Error) => void = noop;
-  /** Made only when a call joins or the reply is not a plain hit. */
+  /** Made only when a call joins, or a stale value is served meanwhile. */
   protected slow: SlowPath | null = null;
 
   constructor(
@@ -47,25 +39,8 @@ export abstract class Flight {
     this.options = options;
   }
 
-  /** The flight's first request: a read whose reply is an Item on a hit. */
-  protected abstract firstCommand(): Command;
-
-  /** What a first reply that is neither a hit nor a failure means: a load, a wait, a value served meanwhile. */
-  protected abstract decide(reply: unknown): Item | Promise<Item>;
-
-  /** Sends the flight's first request; resolves to what the caller that started it gets. */
-  start(): Promise<Item> {
-    const op = this.firstCommand();
-    const promise = this.leases.sendCommand(op) as Promise<Item>;
-    // Refused before it was sent (a bad key, a closed group): that is the answer.
-    if (op.settled) return promise;
-    this.resolveOwner = op.resolve;
-    this.rejectOwner = op.reject;
-    op.context = this;
-    op.resolve = flightReplied;
-    op.reject = flightFailed;
-    return promise;
-  }
+  /** What a first read that was not a hit (a miss, a lease's W, X or Z) means: a load, a wait, a value served meanwhile. */
+  abstract decide(reply: unknown): Item | Promise<Item>;
 
   /** What a call for the key gets while the flight is listed: a stale value at once, or what the flight ends with. */
   join(): Promise<Item> {
@@ -75,24 +50,6 @@ export abstract class Flight {
       slow.resolveShared = resolve;
       slow.rejectShared = reject;
     }));
-  }
-
-  /** The first request's reply (called as its command's resolve). */
-  replied(reply: unknown): void {
-    const resolve = this.resolveOwner;
-    // A plain hit, or a failure told with the caller's stack (Command.fail resolves with a promise
-    // that rejects, caller-stack.ts): the flight was never listed, so nobody else waits on it.
-    if (reply instanceof Item || reply instanceof Promise) {
-      resolve(reply as Item | Promise<Item>);
-      return;
-    }
-    // Anything else ends later: the starting caller's promise follows the one the decision makes.
-    resolve(this.decide(reply));
-  }
-
-  /** The first request failed (called as its command's reject): never listed, so its caller only. */
-  failed(error: Error): void {
-    this.rejectOwner(error);
   }
 
   /** Ends the flight with `item`: joiners first, then off the list. */
@@ -129,8 +86,6 @@ export abstract class Flight {
   clear(): void {
     this.factory = noFactory;
     this.options = undefined;
-    this.resolveOwner = noop;
-    this.rejectOwner = noop;
     this.slow = null;
   }
 }
@@ -142,21 +97,15 @@ export abstract class Flight {
  * same key at the same time; add keeps the first value stored.
  */
 export class PlainFlight extends Flight {
-  protected firstCommand(): Command {
-    const op = new Command(Verb.Get);
-    op.key = this.key;
-    return op;
-  }
-
   /** A miss (the only reply a get has besides a hit): load, or join the load of a call whose get crossed this one. */
-  protected decide(): Promise<Item> {
+  decide(): Promise<Item> {
     const listed = this.leases.claim(this, false);
     return listed === this ? this.load() : listed.join();
   }
 
   private async load(): Promise<Item> {
     try {
-      const settings = this.leases.settings(this);
+      const settings = this.leases.settings(this.factory, this.options);
       const value = await this.factory(this.key);
       const encoded = await this.leases.encode(value, settings);
       const op = new Command(Verb.Add);
@@ -203,16 +152,6 @@ export function setCas(op: Command, item: Item): void {
 }
 
 export function noop(): void {}
-
-/** The first command's resolve: `this` is the command, its `context` the flight. */
-function flightReplied(this: Command, reply: unknown): void {
-  (this.context as Flight).replied(reply);
-}
-
-/** The first command's reject. */
-function flightFailed(this: Command, error: Error): void {
-  (this.context as Flight).failed(error);
-}
 
 /** A landed flight's factory: never called (a flight is armed with its caller's before it starts). */
 function noFactory(): never {

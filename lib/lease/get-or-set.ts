@@ -16,6 +16,7 @@ import { checkKey } from '../key.js';
 import type { Value } from '../group.js';
 import { decodedItem, encodeValue } from '../transcode/apply.js';
 import type { Encoded, Transcoder } from '../transcode/transcoder.js';
+import { FirstRead } from './first-read.js';
 import { noop, PlainFlight, type Flight } from './flight.js';
 import { LeaseFlight } from './lease-flight.js';
 import { readGetOrSetOptions, readInvalidateOptions, type Factory, type LeaseSettings } from './options.js';
@@ -69,18 +70,30 @@ export class Leases {
     return signal === undefined ? promise : abortable(promise, signal);
   }
 
-  /** Joins the key's load in progress here, or sends this call's own first request. */
+  /** Joins the key's load in progress here, or sends this call's own first read. */
   private call(key: string, factory: Factory<unknown>, options: unknown): Promise<Item> {
     if (this.loading.size !== 0) {
       // A joining call shares the loading call's factory and options (checked all the same).
       const flight = this.loading.get(key);
       if (flight !== undefined) return flight.join();
     }
+    // mg <key> v f c [R<staleFor>] on meta (N only after a miss: lease-flight.ts); a get elsewhere.
+    const op = new Command(this.meta ? Verb.Lease : Verb.Get);
+    op.key = key;
+    op.recache = checked.staleFor;
+    op.outcome = new FirstRead(this, factory, options);
+    return this.send(op) as Promise<Item>;
+  }
+
+  /**
+   * @internal What a first read that was not a hit means: a flight for the
+   * key (the load runs for everyone who joins it, no one caller's signal
+   * stops it), armed with the call's own factory and options.
+   */
+  notHit(key: string, factory: Factory<unknown>, options: unknown, reply: unknown): Item | Promise<Item> {
     const flight = this.meta ? new LeaseFlight(this, key) : new PlainFlight(this, key);
-    flight.arm(factory, options, checked);
-    // The flight runs for everyone who joins it: no one caller's signal stops it. Its key is
-    // checked by the codec as the request is written.
-    return flight.start();
+    flight.arm(factory, options, this.settings(factory, options));
+    return flight.decide(reply);
   }
 
   /**
@@ -140,9 +153,9 @@ export class Leases {
   }
 
   /** @internal The settings of the call that started a flight, read again when its load needs them all. */
-  settings(flight: Flight): LeaseSettings {
+  settings(factory: Factory<unknown>, options: unknown): LeaseSettings {
     const settings = newSettings();
-    readGetOrSetOptions(flight.factory, flight.options, this.timeout, settings);
+    readGetOrSetOptions(factory, options, this.timeout, settings);
     settings.signal = undefined;
     return settings;
   }

@@ -33,21 +33,17 @@ export class LeaseFlight extends Flight {
     this.staleFor = settings.staleFor;
   }
 
-  protected firstCommand(): Command {
-    return this.leaseCommand(false);
-  }
-
-  /** `mg <key> v f c [N<lockFor>] [R<staleFor>]`: N (create a stub to win on a miss) when `vivify`. */
-  private leaseCommand(vivify: boolean): Command {
+  /** `mg <key> v f c N<lockFor> [R<staleFor>]`: a miss creates the stub to win. */
+  private leaseCommand(): Command {
     const op = new Command(Verb.Lease);
     op.key = this.key;
-    op.expires = vivify ? this.lockFor : 0;
+    op.expires = this.lockFor;
     op.recache = this.staleFor;
     return op;
   }
 
   /** What a lease reply that is not a plain hit means for this flight: load, wait, or a value served meanwhile. */
-  protected decide(reply: unknown, vivified = false): Item | Promise<Item> {
+  decide(reply: unknown, vivified = false): Item | Promise<Item> {
     const lease = reply as LeaseReply | null;
     if (lease === null && !vivified) {
       // A miss: one flight per key here asks again with N, for a stub only one client wins.
@@ -72,7 +68,7 @@ export class LeaseFlight extends Flight {
   private async vivify(): Promise<Item> {
     let reply: unknown;
     try {
-      reply = await this.leases.sendCommand(this.leaseCommand(true));
+      reply = await this.leases.sendCommand(this.leaseCommand());
     } catch (error) {
       return this.crash(error);
     }
@@ -93,7 +89,7 @@ export class LeaseFlight extends Flight {
       let value: unknown;
       let encoded: Encoded;
       try {
-        settings = this.leases.settings(this);
+        settings = this.leases.settings(this.factory, this.options);
         value = await this.factory(this.key);
         encoded = await this.leases.encode(value, settings);
       } catch (error) {
@@ -144,7 +140,7 @@ export class LeaseFlight extends Flight {
   /** Polls until another client's load is stored, the win comes here, or the call's timeout runs out. */
   private async waitForLoad(): Promise<Item> {
     try {
-      const wait = this.leases.settings(this).wait;
+      const wait = this.leases.settings(this.factory, this.options).wait;
       const deadline = Date.now() + wait;
       for (let pause = FIRST_POLL; ; pause = Math.min(pause * 2, LAST_POLL)) {
         if (Date.now() + pause > deadline) {
@@ -154,7 +150,7 @@ export class LeaseFlight extends Flight {
           );
         }
         await sleep(pause);
-        const reply = await this.leases.sendCommand(this.leaseCommand(true));
+        const reply = await this.leases.sendCommand(this.leaseCommand());
         if (reply instanceof Item) return this.land(reply);
         if (reply === null) return this.load(null);
         const lease = reply as LeaseReply;
