@@ -6,49 +6,15 @@ import assert from 'node:assert/strict';
 import { Command, Verb } from '../../../lib/command.js';
 import { ErrorCode, MemcacheError } from '../../../lib/errors.js';
 import type { Item } from '../../../lib/item.js';
-import type { ReplyTarget } from '../../../lib/protocol/codec.js';
 import { MetaCodec } from '../../../lib/protocol/meta/codec.js';
 import { LINE_MAX } from '../../../lib/protocol/meta/reader.js';
 import { Status } from '../../../lib/protocol/status.js';
 import { concat, utf8 } from '../../support/frames.js';
+import { codecHarness } from '../../support/codec-fifo.js';
 import { throwsCode } from '../../support/throws.js';
 
-/** A synchronous FIFO: commands encoded in order, settled by the codec. */
-class Fifo implements ReplyTarget {
-  readonly commands: Command[] = [];
-  at = 0;
-  readied = 0;
-  readonly outcomes = new Map<Command, { value?: unknown; error?: Error }>();
-  head(): Command | null {
-    return this.commands[this.at] ?? null;
-  }
-  complete(): void {
-    this.at++;
-  }
-  ready(): void {
-    this.readied++;
-  }
-}
-
 function setup(sasl?: { username: string; password: string }) {
-  const fifo = new Fifo();
-  const codec = new MetaCodec({ server: '127.0.0.1:1', maxValueSize: 1024 * 1024, ...(sasl ? { sasl } : {}) }, fifo);
-  codec.handshake();
-  const send = (verb: Verb, fill: (c: Command) => void = () => {}): Command => {
-    const command = new Command(verb);
-    fill(command);
-    command.resolve = (value) => fifo.outcomes.set(command, { value });
-    command.reject = (error) => fifo.outcomes.set(command, { error });
-    codec.encode(command);
-    fifo.commands.push(command);
-    return command;
-  };
-  const wire = (): string => {
-    const out = Buffer.from(concat(codec.output.drain())).toString('latin1');
-    codec.output.drained();
-    return out;
-  };
-  return { fifo, codec, send, wire };
+  return codecHarness((fifo) => new MetaCodec({ server: '127.0.0.1:1', maxValueSize: 1024 * 1024, ...(sasl ? { sasl } : {}) }, fifo));
 }
 
 const get = (key: string) => (c: Command) => void (c.key = key);

@@ -7,47 +7,17 @@ import assert from 'node:assert/strict';
 
 import { Command, Verb } from '../../../lib/command.js';
 import { Item } from '../../../lib/item.js';
-import type { ReplyTarget } from '../../../lib/protocol/codec.js';
 import { binaryCodec } from '../../../lib/protocol/binary/codec.js';
 import { MetaCodec } from '../../../lib/protocol/meta/codec.js';
 import { LeaseReply } from '../../../lib/protocol/meta/lease-reply.js';
 import { LeaseFlag } from '../../../lib/protocol/meta/reader.js';
 import { MetaWriter, StoreMode } from '../../../lib/protocol/meta/writer.js';
 import { concat, utf8 } from '../../support/frames.js';
+import { codecHarness, Fifo } from '../../support/codec-fifo.js';
 import { throwsCode } from '../../support/throws.js';
 
-class Fifo implements ReplyTarget {
-  readonly commands: Command[] = [];
-  at = 0;
-  readonly outcomes = new Map<Command, { value?: unknown; error?: Error }>();
-  head(): Command | null {
-    return this.commands[this.at] ?? null;
-  }
-  complete(): void {
-    this.at++;
-  }
-  ready(): void {}
-}
-
 function setup() {
-  const fifo = new Fifo();
-  const codec = new MetaCodec({ server: '127.0.0.1:1', maxValueSize: 1024 * 1024 }, fifo);
-  codec.handshake();
-  const send = (verb: Verb, fill: (c: Command) => void): Command => {
-    const command = new Command(verb);
-    fill(command);
-    command.resolve = (value) => fifo.outcomes.set(command, { value });
-    command.reject = (error) => fifo.outcomes.set(command, { error });
-    codec.encode(command);
-    fifo.commands.push(command);
-    return command;
-  };
-  const wire = (): string => {
-    const out = Buffer.from(concat(codec.output.drain())).toString('latin1');
-    codec.output.drained();
-    return out;
-  };
-  return { fifo, codec, send, wire };
+  return codecHarness((fifo) => new MetaCodec({ server: '127.0.0.1:1', maxValueSize: 1024 * 1024 }, fifo));
 }
 
 function written(write: (w: MetaWriter) => void): string {

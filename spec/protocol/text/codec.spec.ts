@@ -7,52 +7,16 @@ import assert from 'node:assert/strict';
 import { Command, Verb } from '../../../lib/command.js';
 import { ErrorCode, MemcacheError } from '../../../lib/errors.js';
 import type { Item } from '../../../lib/item.js';
-import type { ReplyTarget } from '../../../lib/protocol/codec.js';
 import { TextCodec } from '../../../lib/protocol/text/codec.js';
 import { LINE_MAX } from '../../../lib/protocol/text/reader.js';
 import { Status } from '../../../lib/protocol/status.js';
-import { concat, utf8 } from '../../support/frames.js';
+import { utf8 } from '../../support/frames.js';
+import { codecHarness } from '../../support/codec-fifo.js';
 import { throwsCode } from '../../support/throws.js';
 
-/** A synchronous FIFO: commands encoded in order, settled by the codec. */
-class Fifo implements ReplyTarget {
-  readonly commands: Command[] = [];
-  at = 0;
-  readied = 0;
-  readonly outcomes = new Map<Command, { value?: unknown; error?: Error }>();
-  head(): Command | null {
-    return this.commands[this.at] ?? null;
-  }
-  complete(): void {
-    this.at++;
-  }
-  ready(): void {
-    this.readied++;
-  }
-}
-
 function setup(sasl?: { username: string; password: string }) {
-  const fifo = new Fifo();
-  const codec = new TextCodec({ server: '127.0.0.1:1', maxValueSize: 1024 * 1024, ...(sasl ? { sasl } : {}) }, fifo);
-  codec.handshake();
-  const send = (verb: Verb, fill: (c: Command) => void = () => {}): Command => {
-    const command = new Command(verb);
-    fill(command);
-    command.resolve = (value) => fifo.outcomes.set(command, { value });
-    command.reject = (error) => fifo.outcomes.set(command, { error });
-    command.deadline = Date.now() + 60_000;
-    codec.encode(command);
-    // Linked as the connection links its FIFO.
-    const last = fifo.commands[fifo.commands.length - 1];
-    if (last !== undefined) last.next = command;
-    fifo.commands.push(command);
-    return command;
-  };
-  const wire = (): string => {
-    const out = Buffer.from(concat(codec.output.drain())).toString('latin1');
-    codec.output.drained();
-    return out;
-  };
+  const harness = codecHarness((fifo) => new TextCodec({ server: '127.0.0.1:1', maxValueSize: 1024 * 1024, ...(sasl ? { sasl } : {}) }, fifo));
+  const { fifo } = harness;
   const value = (c: Command): unknown => {
     const outcome = fifo.outcomes.get(c);
     assert.ok(outcome !== undefined, `${c.verb} did not settle`);
@@ -64,7 +28,7 @@ function setup(sasl?: { username: string; password: string }) {
     assert.ok(outcome?.error instanceof MemcacheError, `expected an error, got ${JSON.stringify(outcome)}`);
     return outcome.error;
   };
-  return { fifo, codec, send, wire, value, error };
+  return { ...harness, value, error };
 }
 
 const key = (k: string) => (c: Command) => void (c.key = k);
