@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { fastlzDecode, fastlzEncode, Group } from '../../lib/index.js';
 import { MemcachedServer } from '../support/memcached.js';
+import { serverFixture } from '../support/server-fixture.js';
 import { php } from '../transcode/peers.js';
 
 /** Seeded bytes (xorshift), so a failure is the same on every run. */
@@ -118,16 +119,7 @@ describe('FastLZ blocks written by php-memcached decode here', () => {
 });
 
 describe('FastLZ blocks encoded here decode in php-memcached', () => {
-  let server: MemcachedServer;
-  let raw: Group;
-  before(async () => {
-    server = await MemcachedServer.start();
-    raw = new Group(server.address);
-  });
-  after(async () => {
-    await raw.close();
-    await server.stop();
-  });
+  const fx = serverFixture();
 
   it('every content, stored in php-memcached\'s layout, reads back as the original', async () => {
     const contents = { ...CONTENTS, 'noise with a repeat 8192 back (just past the window)': (() => {
@@ -141,10 +133,10 @@ describe('FastLZ blocks encoded here decode in php-memcached', () => {
       const framed = new Uint8Array(block.length + 4);
       new DataView(framed.buffer).setUint32(0, bytes.length, true);
       framed.set(block, 4);
-      await raw.set(keyOf('ours', name), framed, { flags: 0x50 });
+      await fx.raw.set(keyOf('ours', name), framed, { flags: 0x50 });
       keys.push(keyOf('ours', name));
     }
-    const read = php({ server: server.address, read: keys });
+    const read = php({ server: fx.server.address, read: keys });
     for (const [name, bytes] of Object.entries(contents)) {
       const got = read[keyOf('ours', name)]!;
       assert.ok(got.t === 'string' || got.t === 'binary', `${name}: ${JSON.stringify(got).slice(0, 200)}`);

@@ -17,6 +17,7 @@ import {
   type Transcoder,
 } from '../../lib/index.js';
 import { MemcachedServer } from '../support/memcached.js';
+import { serverFixture } from '../support/server-fixture.js';
 import { PROTOCOLS } from '../support/protocols.js';
 import { php } from './peers.js';
 
@@ -223,28 +224,19 @@ describe("'json' values read by php-memcached", () => {
 });
 
 describe('CacheAPI with a transcoder', () => {
-  let server: MemcachedServer;
-  let raw: Group;
-  before(async () => {
-    server = await MemcachedServer.start();
-    raw = new Group(server.address);
-  });
-  after(async () => {
-    await raw.close();
-    await server.stop();
-  });
+  const fx = serverFixture();
 
   it("'kamailio' stores strings with flags 1, as Kamailio's memcached module does, and fetches them", async () => {
-    const cache = new CacheAPI([`kam = ${server.address}`], { transcoder: 'kamailio' });
+    const cache = new CacheAPI([`kam = ${fx.server.address}`], { transcoder: 'kamailio' });
     try {
       const id = cache.storageIds[0]!;
       await cache.store(id, 'location:alice', 'sip:alice@127.0.0.1');
-      const item = (await raw.get('location:alice'))!;
+      const item = (await fx.raw.get('location:alice'))!;
       assert.equal(item.flags, 1);
       assert.equal(item.text, 'sip:alice@127.0.0.1');
       assert.equal(await cache.fetch(id, 'location:alice'), 'sip:alice@127.0.0.1');
       // Integers (flag 0) and any other flags read as their text.
-      await raw.set('kam:n', '12', { flags: 0 });
+      await fx.raw.set('kam:n', '12', { flags: 0 });
       assert.equal(await cache.fetch(id, 'kam:n'), '12');
     } finally {
       await cache.close();
@@ -254,11 +246,11 @@ describe('CacheAPI with a transcoder', () => {
   it("'php' fetches what PHP compressed (the garbage raw bytes would be) and PHP's scalars as their text", async () => {
     const long = 'a value PHP compresses with FastLZ by default. '.repeat(100);
     php({
-      server: server.address,
+      server: fx.server.address,
       write: { 'cache:long': { t: 'string', v: long }, 'cache:int': { t: 'int', v: '42' }, 'cache:true': { t: 'bool', v: true }, 'cache:list': { t: 'array', v: '[1,2]' } },
     });
-    const plain = new CacheAPI([`p = ${server.address}`]);
-    const cache = new CacheAPI([`p = ${server.address}`], { transcoder: 'php' });
+    const plain = new CacheAPI([`p = ${fx.server.address}`]);
+    const cache = new CacheAPI([`p = ${fx.server.address}`], { transcoder: 'php' });
     try {
       assert.notEqual(await plain.fetch(plain.storageIds[0]!, 'cache:long'), long);
       assert.equal(await cache.fetch(cache.storageIds[0]!, 'cache:long'), long);
@@ -266,8 +258,8 @@ describe('CacheAPI with a transcoder', () => {
       assert.equal(await cache.fetch(cache.storageIds[0]!, 'cache:true'), '1');
       assert.equal(await cache.fetch(cache.storageIds[0]!, 'cache:list'), '[1,2]');
       await cache.store(cache.storageIds[0]!, 'cache:mine', long);
-      assert.equal((await raw.get('cache:mine'))!.flags, 0x30);
-      assert.deepEqual(php({ server: server.address, read: ['cache:mine'] })['cache:mine'], { t: 'string', v: long });
+      assert.equal((await fx.raw.get('cache:mine'))!.flags, 0x30);
+      assert.deepEqual(php({ server: fx.server.address, read: ['cache:mine'] })['cache:mine'], { t: 'string', v: long });
     } finally {
       await plain.close();
       await cache.close();

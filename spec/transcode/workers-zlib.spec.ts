@@ -3,12 +3,11 @@
 // the values it compresses PHP and Python read whole from a real server, and
 // the values PHP and Python compressed it reads; each encode and decode that
 // compresses returns a promise there.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Group } from '../../lib/index.js';
-import { MemcachedServer } from '../support/memcached.js';
+import { serverFixture } from '../support/server-fixture.js';
 import { php, python } from './peers.js';
 
 const CHILD = fileURLToPath(new URL('./workers-zlib.child.ts', import.meta.url));
@@ -31,16 +30,7 @@ const TEXT = 'compressed by CompressionStream, as under workerd. '.repeat(100);
 const ROWS = { rows: Array.from({ length: 200 }, (_, i) => ({ id: i, label: 'row' })) };
 
 describe("the transcoders' zlib under workerd (CompressionStream)", () => {
-  let server: MemcachedServer;
-  let raw: Group;
-  before(async () => {
-    server = await MemcachedServer.start();
-    raw = new Group(server.address);
-  });
-  after(async () => {
-    await raw.close();
-    await server.stop();
-  });
+  const fx = serverFixture();
 
   it('what it compresses (a promise per call) PHP and Python read whole', async () => {
     const result = child({ encode: [['php', TEXT], ['json', ROWS], ['python', TEXT], ['php', 'short']], decode: [] });
@@ -50,20 +40,20 @@ describe("the transcoders' zlib under workerd (CompressionStream)", () => {
     assert.deepEqual([phpText!.promised, json!.promised, pythonText!.promised], [true, true, true]);
     // Below the threshold nothing is compressed, and nothing waits.
     assert.equal(short!.promised, false);
-    await raw.set('w:php', Buffer.from(phpText!.hex, 'hex'), { flags: phpText!.flags });
-    await raw.set('w:json', Buffer.from(json!.hex, 'hex'), { flags: json!.flags });
-    await raw.set('w:python', Buffer.from(pythonText!.hex, 'hex'), { flags: pythonText!.flags });
-    const fromPhp = php({ server: server.address, read: ['w:php', 'w:json'] });
+    await fx.raw.set('w:php', Buffer.from(phpText!.hex, 'hex'), { flags: phpText!.flags });
+    await fx.raw.set('w:json', Buffer.from(json!.hex, 'hex'), { flags: json!.flags });
+    await fx.raw.set('w:python', Buffer.from(pythonText!.hex, 'hex'), { flags: pythonText!.flags });
+    const fromPhp = php({ server: fx.server.address, read: ['w:php', 'w:json'] });
     assert.deepEqual(fromPhp['w:php'], { t: 'string', v: TEXT });
     assert.deepEqual(JSON.parse(fromPhp['w:json']!.v as string), ROWS);
-    assert.deepEqual(python({ server: server.address, client: 'pylibmc', read: ['w:python'] })['w:python'], { t: 'str', v: TEXT });
+    assert.deepEqual(python({ server: fx.server.address, client: 'pylibmc', read: ['w:python'] })['w:python'], { t: 'str', v: TEXT });
   });
 
   it('what PHP and pylibmc compressed with zlib it reads', async () => {
-    php({ server: server.address, compression: 'zlib', write: { 'p:php': { t: 'string', v: TEXT } } });
-    python({ server: server.address, client: 'pylibmc', compress: 100, write: { 'p:python': { t: 'str', v: TEXT } } });
-    const fromPhp = (await raw.get('p:php'))!;
-    const fromPython = (await raw.get('p:python'))!;
+    php({ server: fx.server.address, compression: 'zlib', write: { 'p:php': { t: 'string', v: TEXT } } });
+    python({ server: fx.server.address, client: 'pylibmc', compress: 100, write: { 'p:python': { t: 'str', v: TEXT } } });
+    const fromPhp = (await fx.raw.get('p:php'))!;
+    const fromPython = (await fx.raw.get('p:python'))!;
     assert.equal(fromPhp.flags, 0x30);
     assert.equal(fromPython.flags, 24);
     const result = child({
