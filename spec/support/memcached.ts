@@ -3,6 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { freePort, isListening } from '../../lib/cli/loopback.js';
+import { killOnExit, requireProgram } from './daemons.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,14 +14,6 @@ const INSTALL_HINT =
   'install it with `apt-get update && apt-get install -y memcached` (Debian/Ubuntu) ' +
   'or `brew install memcached` (macOS), then run `npm test` again.';
 
-let checked = false;
-function requireMemcached(): void {
-  if (checked) return;
-  const probe = spawnSync('memcached', ['-V'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) throw new Error(INSTALL_HINT);
-  checked = true;
-}
-
 /** Whether every thread of the process is stopped: memcached's worker threads stop one by one. */
 function allThreadsStopped(pid: number): boolean {
   for (const task of readdirSync(`/proc/${pid}/task`)) {
@@ -30,11 +23,6 @@ function allThreadsStopped(pid: number): boolean {
   }
   return true;
 }
-
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 export interface MemcachedOptions {
   /** Extra memcached arguments, e.g. ['-I', '2m']. */
@@ -86,7 +74,7 @@ export class MemcachedServer {
   }
 
   static async start(options: MemcachedOptions = {}): Promise<MemcachedServer> {
-    requireMemcached();
+    requireProgram('memcached', INSTALL_HINT);
     const server = new MemcachedServer(options.port ?? (await freePort()), options);
     await server.launch();
     return server;
@@ -113,8 +101,7 @@ export class MemcachedServer {
     const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    running.add(child);
-    child.once('exit', () => running.delete(child));
+    killOnExit(child);
     this.child = child;
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {

@@ -1,28 +1,16 @@
 // Starts a real twemproxy (nutcracker) on free loopback ports in front of
 // servers the spec names, with a config written at start, and makes sure
 // none outlives the test process.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, isListening } from '../../lib/cli/loopback.js';
+import { killOnExit, requireProgram } from './daemons.js';
 
 const INSTALL_HINT =
   'twemproxy (nutcracker) is not installed (or not on PATH). The proxy specs run against a real one: ' +
   'install it with `apt-get update && apt-get install -y nutcracker` (Debian/Ubuntu), then run the specs again.';
-
-let checked = false;
-function requireNutcracker(): void {
-  if (checked) return;
-  const probe = spawnSync('nutcracker', ['-V'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) throw new Error(INSTALL_HINT);
-  checked = true;
-}
-
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 export interface TwemproxyBackend {
   /** host:port of a memcached. */
@@ -61,7 +49,7 @@ export class Twemproxy {
   }
 
   static async start(options: TwemproxyOptions): Promise<Twemproxy> {
-    requireNutcracker();
+    requireProgram('nutcracker', INSTALL_HINT);
     const dir = mkdtempSync(join(tmpdir(), 'memring-twemproxy-'));
     const proxy = new Twemproxy(await freePort(), await freePort(), dir);
     const servers = options.backends.map((b) => `    - ${b.address}:${b.weight ?? 1}${b.name === undefined ? '' : ` ${b.name}`}`);
@@ -95,8 +83,7 @@ export class Twemproxy {
     const child = spawn('nutcracker', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    running.add(child);
-    child.once('exit', () => running.delete(child));
+    killOnExit(child);
     this.child = child;
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
