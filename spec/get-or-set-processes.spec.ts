@@ -2,13 +2,14 @@
 // real memcached: what leases guarantee across processes (meta), and what
 // in-process sharing alone guarantees (binary). Loads are counted by the
 // server (each factory run is an incr), never timed.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Group, type Protocol } from '../lib/index.js';
-import { MemcachedServer } from './support/memcached.js';
+import type { Protocol } from '../lib/index.js';
+import type { MemcachedServer } from './support/memcached.js';
+import { serverFixture } from './support/server-fixture.js';
 
 const RACER = fileURLToPath(new URL('./support/lease-racer.ts', import.meta.url));
 const PROCESSES = 4;
@@ -65,36 +66,26 @@ async function race(server: MemcachedServer, protocol: Protocol, key: string, co
 }
 
 describe('getOrSet raced by separate processes', () => {
-  let server: MemcachedServer;
-  let group: Group;
-
-  before(async () => {
-    server = await MemcachedServer.start();
-    group = new Group([server.address]);
-  });
-  after(async () => {
-    await group.close();
-    await server.stop();
-  });
+  const fx = serverFixture();
 
   async function loads(countKey: string): Promise<number> {
-    const item = await group.get(countKey);
+    const item = await fx.raw.get(countKey);
     return item === null ? 0 : Number(item.text);
   }
 
   it(`meta: ${PROCESSES} processes × ${CALLS} calls on a missing key: one load across all, every call gets its value`, async () => {
     const key = fresh('procs');
     const countKey = fresh('procs-count');
-    const outcomes = (await race(server, 'meta', key, countKey, { loadMs: 300 })).flat();
+    const outcomes = (await race(fx.server, 'meta', key, countKey, { loadMs: 300 })).flat();
     assert.equal(await loads(countKey), 1);
     assert.deepEqual(outcomes, Array(PROCESSES * CALLS).fill({ ok: true, text: 'load 1' }));
-    assert.equal((await group.get(key))?.text, 'load 1');
+    assert.equal((await fx.raw.get(key))?.text, 'load 1');
   });
 
   it('meta: the first load throws: only the calls that shared it reject, another process loads at once', async () => {
     const key = fresh('procs-fail');
     const countKey = fresh('procs-fail-count');
-    const byProcess = await race(server, 'meta', key, countKey, { loadMs: 300, failFirst: true });
+    const byProcess = await race(fx.server, 'meta', key, countKey, { loadMs: 300, failFirst: true });
     assert.equal(await loads(countKey), 2);
     const failed = byProcess.filter((outcomes) => outcomes.every((o) => !o.ok && o.text === 'load 1 failed'));
     assert.equal(failed.length, 1, JSON.stringify(byProcess));
@@ -105,26 +96,26 @@ describe('getOrSet raced by separate processes', () => {
   it('meta: after invalidate, one process reloads while the stale value is served; one load across all', async () => {
     const key = fresh('procs-stale');
     const countKey = fresh('procs-stale-count');
-    await group.set(key, 'stale', { expires: 600 });
-    assert.equal(await group.invalidate(key), true);
-    const outcomes = (await race(server, 'meta', key, countKey, { loadMs: 1000 })).flat();
+    await fx.raw.set(key, 'stale', { expires: 600 });
+    assert.equal(await fx.raw.invalidate(key), true);
+    const outcomes = (await race(fx.server, 'meta', key, countKey, { loadMs: 1000 })).flat();
     assert.equal(await loads(countKey), 1);
     assert.ok(outcomes.every((o) => o.ok && (o.text === 'stale' || o.text === 'load 1')), JSON.stringify(outcomes));
     // At least the loading process's own other calls got the stale value without waiting for the load.
     assert.ok(outcomes.filter((o) => o.text === 'stale').length >= CALLS - 1, JSON.stringify(outcomes));
-    assert.equal((await group.get(key))?.text, 'load 1');
+    assert.equal((await fx.raw.get(key))?.text, 'load 1');
   });
 
   it('binary (no leases): at most one load per process, each process’s calls agree, and add keeps the first value stored', async () => {
     const key = fresh('procs-binary');
     const countKey = fresh('procs-binary-count');
-    const byProcess = await race(server, 'binary', key, countKey, { loadMs: 300 });
+    const byProcess = await race(fx.server, 'binary', key, countKey, { loadMs: 300 });
     const count = await loads(countKey);
     assert.ok(count >= 1 && count <= PROCESSES, `loads: ${count}`);
     for (const outcomes of byProcess) {
       assert.ok(outcomes.every((o) => o.ok && o.text === outcomes[0]!.text), JSON.stringify(outcomes));
     }
-    const stored = (await group.get(key))?.text;
+    const stored = (await fx.raw.get(key))?.text;
     assert.ok(byProcess.some((outcomes) => outcomes[0]!.text === stored), `stored ${stored}`);
   });
 });

@@ -1,27 +1,17 @@
 // How an Item read from a real memcached prints: util.inspect and JSON show its size, flags,
 // CAS and a short preview, never the whole value nor the private CAS halves.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { Group, type Item } from '../lib/index.js';
-import { MemcachedServer } from './support/memcached.js';
+import type { Item } from '../lib/index.js';
+import { serverFixture } from './support/server-fixture.js';
 
 describe('an Item printed', () => {
-  let server: MemcachedServer;
-  let group: Group;
-
-  before(async () => {
-    server = await MemcachedServer.start();
-    group = new Group([server.address]);
-  });
-  after(async () => {
-    await group.close();
-    await server.stop();
-  });
+  const fx = serverFixture();
 
   async function stored(key: string, value: string | Uint8Array, flags = 0): Promise<Item> {
-    await group.set(key, value, { flags });
-    const item = await group.get(key);
+    await fx.raw.set(key, value, { flags });
+    const item = await fx.raw.get(key);
     assert.ok(item !== null);
     return item;
   }
