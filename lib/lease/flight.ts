@@ -22,33 +22,33 @@ const utf8 = new TextEncoder();
 export abstract class Flight {
   /** In its group's loading list: later calls for the key join it. Set by Leases.claim, cleared when it lands. */
   listed = false;
-  factory: Factory<unknown> = noFactory;
-  /** The first call's options, checked; read in full only for a load. */
-  options: unknown = undefined;
-  /** Made only when a call joins, or a stale value is served meanwhile. */
-  protected slow: SlowPath | null = null;
+  /** While the flight reloads over a value still worth serving (meta): what a joiner gets at once. */
+  protected stale: Item | null = null;
+  /** What the joiners share, made when the first one joins. */
+  private joined: Promise<Item> | null = null;
+  private resolveJoined: (item: Item) => void = noop;
+  private rejectJoined: (error: unknown) => void = noop;
+  /** Set once the joiners have their answer (a stale value may give it before the load ends). */
+  private answered = false;
 
   constructor(
     protected readonly leases: Leases,
     readonly key: string,
+    /** The first call's factory: a call that joins shares it. */
+    protected readonly factory: Factory<unknown>,
+    /** The first call's options, read. */
+    protected readonly settings: LeaseSettings,
   ) {}
-
-  /** Takes the call that starts the flight (its settings checked into `settings`). */
-  arm(factory: Factory<unknown>, options: unknown, _settings: LeaseSettings): void {
-    this.factory = factory;
-    this.options = options;
-  }
 
   /** What a first read that was not a hit (a miss, a lease's W, X or Z) means: a load, a wait, a value served meanwhile. */
   abstract decide(reply: unknown): Item | Promise<Item>;
 
   /** What a call for the key gets while the flight is listed: a stale value at once, or what the flight ends with. */
   join(): Promise<Item> {
-    const slow = (this.slow ??= new SlowPath());
-    if (slow.stale !== null) return Promise.resolve(slow.stale);
-    return (slow.shared ??= new Promise<Item>((resolve, reject) => {
-      slow.resolveShared = resolve;
-      slow.rejectShared = reject;
+    if (this.stale !== null) return Promise.resolve(this.stale);
+    return (this.joined ??= new Promise<Item>((resolve, reject) => {
+      this.resolveJoined = resolve;
+      this.rejectJoined = reject;
     }));
   }
 
@@ -59,34 +59,21 @@ export abstract class Flight {
     return item;
   }
 
+  /** The flight failed: the joiners told (unless a stale value answered them), off the list, and `error` thrown on. */
   protected crash(error: unknown): never {
-    this.forget(error);
+    if (!this.answered) {
+      this.answered = true;
+      this.rejectJoined(error);
+    }
+    this.leases.land(this);
     throw error;
   }
 
-  /** The flight failed: off the list, and the joiners told (unless a stale value answered them). */
-  private forget(error: unknown): void {
-    const slow = this.slow;
-    if (slow !== null && !slow.answered) {
-      slow.answered = true;
-      slow.rejectShared(error);
-    }
-    this.leases.land(this);
-  }
-
-  /** Joiners get `item` (once: a stale value may answer them before the load ends). */
+  /** Joiners get `item`, once. */
   protected answer(item: Item): void {
-    const slow = this.slow;
-    if (slow === null || slow.answered) return;
-    slow.answered = true;
-    slow.resolveShared(item);
-  }
-
-  /** Landed: lets go of everything its callers gave or get. */
-  clear(): void {
-    this.factory = noFactory;
-    this.options = undefined;
-    this.slow = null;
+    if (this.answered) return;
+    this.answered = true;
+    this.resolveJoined(item);
   }
 }
 
@@ -105,7 +92,7 @@ export class PlainFlight extends Flight {
 
   private async load(): Promise<Item> {
     try {
-      const settings = this.leases.settings(this.factory, this.options);
+      const settings = this.settings;
       const value = await this.factory(this.key);
       const encoded = await this.leases.encode(value, settings);
       const op = new Command(Verb.Add);
@@ -120,17 +107,6 @@ export class PlainFlight extends Flight {
       return this.crash(error);
     }
   }
-}
-
-/** A flight's state beyond a plain hit: its joiners, and the stale value they get during a reload (meta). */
-export class SlowPath {
-  shared: Promise<Item> | null = null;
-  resolveShared: (item: Item | Promise<Item>) => void = noop;
-  rejectShared: (error: unknown) => void = noop;
-  /** Set once the joiners have their answer. */
-  answered = false;
-  /** While the flight reloads over a value still worth serving: what a joiner gets at once. */
-  stale: Item | null = null;
 }
 
 /**
@@ -152,8 +128,3 @@ export function setCas(op: Command, item: Item): void {
 }
 
 export function noop(): void {}
-
-/** A landed flight's factory: never called (a flight is armed with its caller's before it starts). */
-function noFactory(): never {
-  throw new Error('getOrSet: a landed flight was started without being armed');
-}

@@ -80,7 +80,7 @@ export class Leases {
     // mg <key> v f c [R<staleFor>] on meta (N only after a miss: lease-flight.ts); a get elsewhere.
     const op = new Command(this.meta ? Verb.Lease : Verb.Get);
     op.key = key;
-    op.recache = checked.staleFor;
+    if (this.meta) op.recache = checked.staleFor;
     op.outcome = new FirstRead(this, factory, options);
     return this.send(op) as Promise<Item>;
   }
@@ -88,11 +88,13 @@ export class Leases {
   /**
    * @internal What a first read that was not a hit means: a flight for the
    * key (the load runs for everyone who joins it, no one caller's signal
-   * stops it), armed with the call's own factory and options.
+   * stops it), made with the call's own factory and options.
    */
   notHit(key: string, factory: Factory<unknown>, options: unknown, reply: unknown): Item | Promise<Item> {
-    const flight = this.meta ? new LeaseFlight(this, key) : new PlainFlight(this, key);
-    flight.arm(factory, options, this.settings(factory, options));
+    const settings = newSettings();
+    readGetOrSetOptions(factory, options, this.timeout, settings);
+    settings.signal = undefined;
+    const flight = this.meta ? new LeaseFlight(this, key, factory, settings) : new PlainFlight(this, key, factory, settings);
     return flight.decide(reply);
   }
 
@@ -143,21 +145,12 @@ export class Leases {
     flight.listed = false;
     // Off the list only if it is still the key's (a lease's winner may have replaced a waiter).
     if (this.loading.get(flight.key) === flight) this.loading.delete(flight.key);
-    flight.clear();
   }
 
   /** @internal A loaded value as it is stored: through the group's transcoder, or as given with the call's flags. */
   encode(value: unknown, settings: LeaseSettings): Encoded | Promise<Encoded> {
     if (this.transcoder !== null) return encodeValue(this.transcoder, value, undefined);
     return { value: value as Value, flags: settings.flags };
-  }
-
-  /** @internal The settings of the call that started a flight, read again when its load needs them all. */
-  settings(factory: Factory<unknown>, options: unknown): LeaseSettings {
-    const settings = newSettings();
-    readGetOrSetOptions(factory, options, this.timeout, settings);
-    settings.signal = undefined;
-    return settings;
   }
 }
 

@@ -8,8 +8,7 @@ import { ErrorCode, MemcacheError } from '../errors.js';
 import { Item } from '../item.js';
 import { LeaseReply } from '../protocol/meta/lease-reply.js';
 import type { Encoded } from '../transcode/transcoder.js';
-import { Flight, loaded, setCas, SlowPath } from './flight.js';
-import type { Factory, LeaseSettings } from './options.js';
+import { Flight, loaded, setCas } from './flight.js';
 
 /** First and last pause between a waiting caller's polls, in ms. */
 const FIRST_POLL = 5;
@@ -24,47 +23,53 @@ const LAST_POLL = 50;
  * or get a stale value at once. The winner stores with ms C<the stub's CAS>.
  */
 export class LeaseFlight extends Flight {
-  private lockFor = 0;
-  private staleFor = 0;
-
-  override arm(factory: Factory<unknown>, options: unknown, settings: LeaseSettings): void {
-    super.arm(factory, options, settings);
-    this.lockFor = settings.lockFor;
-    this.staleFor = settings.staleFor;
-  }
-
   /** `mg <key> v f c N<lockFor> [R<staleFor>]`: a miss creates the stub to win. */
   private leaseCommand(): Command {
     const op = new Command(Verb.Lease);
     op.key = this.key;
-    op.expires = this.lockFor;
-    op.recache = this.staleFor;
+    op.expires = this.settings.lockFor;
+    op.recache = this.settings.staleFor;
     return op;
   }
 
-  /** What a lease reply that is not a plain hit means for this flight: load, wait, or a value served meanwhile. */
-  decide(reply: unknown, vivified = false): Item | Promise<Item> {
+  /** What the first read (no N) means when it was not a plain hit: load, wait, or a value served meanwhile. */
+  decide(reply: unknown): Item | Promise<Item> {
     const lease = reply as LeaseReply | null;
-    if (lease === null && !vivified) {
+    if (lease === null) {
       // A miss: one flight per key here asks again with N, for a stub only one client wins.
       const listed = this.leases.claim(this, false);
       return listed === this ? this.vivify() : listed.join();
     }
-    // EN after N: the server could not make the stub (out of memory); load, and store only where nothing is.
+    return this.leased(lease) ?? this.waitHere();
+  }
+
+  /**
+   * What a lease reply means whatever asked it, or null when another client
+   * holds the win over an empty stub: the value (a hit, or a stale or
+   * expiring one served meanwhile), or this client's load when it won (or the
+   * server could not make the stub, EN after N: then it stores only where
+   * nothing is).
+   */
+  private leased(reply: unknown): Item | Promise<Item> | null {
+    if (reply instanceof Item) return this.land(reply);
+    const lease = reply as LeaseReply | null;
     if (lease === null || lease.won) {
       // The winner is the key's flight here, whoever was listed: it is the one that stores.
       this.leases.claim(this, true);
       return this.load(lease);
     }
-    // Another client loads. A value (stale, or within staleFor) is served meanwhile; an empty item is its stub.
     // (Landed: a flight listed since a miss answers its joiners with it.)
     if (lease.item.value.length > 0) return this.land(lease.item);
-    // The loader may be in this process (its lease crossed this one): join it; else be the one here that waits.
+    return null;
+  }
+
+  /** Another client loads: join a load in this process whose lease crossed this one, or be the one here that waits. */
+  private waitHere(): Promise<Item> {
     const listed = this.leases.claim(this, false);
     return listed === this ? this.waitForLoad() : listed.join();
   }
 
-  /** After a miss: `mg ... N<lockFor>`, and what its reply means (a hit: someone stored meanwhile). */
+  /** After a miss: `mg ... N<lockFor>`, and what its reply means. */
   private async vivify(): Promise<Item> {
     let reply: unknown;
     try {
@@ -72,24 +77,21 @@ export class LeaseFlight extends Flight {
     } catch (error) {
       return this.crash(error);
     }
-    if (reply instanceof Item) return this.land(reply);
-    return this.decide(reply, true);
+    return this.leased(reply) ?? this.waitForLoad();
   }
 
   /** This client won: load, store over the lease's item only, release the win if anything fails. */
   private async load(lease: LeaseReply | null): Promise<Item> {
     if (lease !== null && lease.item.value.length > 0) {
       // Joiners, present and to come, get the value being replaced rather than wait for the load.
-      const slow = (this.slow ??= new SlowPath());
-      slow.stale = lease.item;
+      this.stale = lease.item;
       this.answer(lease.item);
     }
+    const settings = this.settings;
     try {
-      let settings: LeaseSettings;
       let value: unknown;
       let encoded: Encoded;
       try {
-        settings = this.leases.settings(this.factory, this.options);
         value = await this.factory(this.key);
         encoded = await this.leases.encode(value, settings);
       } catch (error) {
@@ -140,7 +142,7 @@ export class LeaseFlight extends Flight {
   /** Polls until another client's load is stored, the win comes here, or the call's timeout runs out. */
   private async waitForLoad(): Promise<Item> {
     try {
-      const wait = this.leases.settings(this.factory, this.options).wait;
+      const wait = this.settings.wait;
       const deadline = Date.now() + wait;
       for (let pause = FIRST_POLL; ; pause = Math.min(pause * 2, LAST_POLL)) {
         if (Date.now() + pause > deadline) {
@@ -150,12 +152,8 @@ export class LeaseFlight extends Flight {
           );
         }
         await sleep(pause);
-        const reply = await this.leases.sendCommand(this.leaseCommand());
-        if (reply instanceof Item) return this.land(reply);
-        if (reply === null) return this.load(null);
-        const lease = reply as LeaseReply;
-        if (lease.won) return this.load(lease);
-        if (lease.item.value.length > 0) return this.land(lease.item);
+        const done = this.leased(await this.leases.sendCommand(this.leaseCommand()));
+        if (done !== null) return done;
       }
     } catch (error) {
       return this.crash(error);

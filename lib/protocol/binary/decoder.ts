@@ -64,8 +64,9 @@ export class ResponseDecoder {
 
   /**
    * Feeds bytes as they come off the socket. Throws a PROTOCOL MemcacheError on
-   * corrupt bytes. Nothing of `data` is read after this returns (a
-   * split frame is copied, values are copied out), so the caller may reuse it.
+   * corrupt bytes. Nothing of `data` is read after this returns (a split
+   * frame is copied), so the caller may reuse it; values are copied out of it,
+   * or are views of it when `kept` (the transport never writes over it again).
    */
   push(data: Uint8Array, kept = false): void {
     // Values may be views of a chunk the transport never writes over again; else they are copies.
