@@ -14,7 +14,7 @@ import { ErrorCode, MemcacheError } from '../errors.js';
 import type { Item } from '../item.js';
 import { checkKey } from '../key.js';
 import type { Value } from '../group.js';
-import { decodedItem, encodeValue } from '../transcode/apply.js';
+import { decodeItem, encodeValue, refuseFlags } from '../transcode/apply.js';
 import type { Encoded, Transcoder } from '../transcode/transcoder.js';
 import { FirstRead } from './first-read.js';
 import { noop, PlainFlight, type Flight } from './flight.js';
@@ -55,9 +55,7 @@ export class Leases {
   getOrSet(key: string, factory: Factory<unknown>, options: unknown): Promise<Item> {
     try {
       readGetOrSetOptions(factory, options, this.timeout, checked);
-      if (this.transcoder !== null && (options as { flags?: unknown }).flags !== undefined) {
-        throw new MemcacheError(ErrorCode.BAD_ARGUMENT, "flags cannot be given with a transcoder: it sets them (use transcoder 'raw' for your own)");
-      }
+      if (this.transcoder !== null) refuseFlags(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -156,7 +154,7 @@ export class Leases {
 
 /** A getOrSet's Item with its data decoded, unless a load already gave it its data. */
 function decodedOnce(promise: Promise<Item>, transcoder: Transcoder<any, any>, key: string): Promise<Item> {
-  return promise.then((item) => (item.decoded !== undefined ? item : decodedItem(Promise.resolve(item), transcoder, key)));
+  return promise.then((item) => (item.decoded !== undefined ? item : decodeItem(item, transcoder, key)));
 }
 
 /**

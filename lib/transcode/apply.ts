@@ -9,11 +9,16 @@ import type { Item } from '../item.js';
 import { DecodeError, GetMultiDecodeError, hexFlags } from './decode-error.js';
 import type { Encoded, Transcoder } from './transcoder.js';
 
-/** The transcoder's encoding of `value`; refuses `flags` in the call's options (the transcoder sets them). */
-export function encodeValue(transcoder: Transcoder<any, any>, value: unknown, options: unknown): Encoded | Promise<Encoded> {
+/** Refuses `flags` in a call's options: a transcoder sets them. */
+export function refuseFlags(options: unknown): void {
   if (typeof options === 'object' && options !== null && (options as { flags?: unknown }).flags !== undefined) {
     throw new MemcacheError(ErrorCode.BAD_ARGUMENT, "flags cannot be given with a transcoder: it sets them (use transcoder 'raw' for your own)");
   }
+}
+
+/** The transcoder's encoding of `value`; refuses `flags` in the call's options (the transcoder sets them). */
+export function encodeValue(transcoder: Transcoder<any, any>, value: unknown, options: unknown): Encoded | Promise<Encoded> {
+  refuseFlags(options);
   let encoded: Encoded | Promise<Encoded>;
   try {
     encoded = transcoder.encode(value);
@@ -30,7 +35,7 @@ function encodeError(error: unknown): MemcacheError {
 
 /** A get's (or gat's) item, decoded once it is in. */
 export function decodedItem(got: Promise<Item | null>, transcoder: Transcoder<any, any>, key: string): Promise<any> {
-  return got.then((item) => (item === null ? null : decodeInto(item, transcoder, key)));
+  return got.then((item) => (item === null ? null : decodeItem(item, transcoder, key)));
 }
 
 /**
@@ -45,7 +50,7 @@ export function decodedItems(got: Promise<Map<string, Item>>, transcoder: Transc
     let pending: Promise<unknown>[] | null = null;
     for (const [key, item] of items) {
       try {
-        const done = decodeInto(item, transcoder, key);
+        const done = decodeItem(item, transcoder, key);
         if (done instanceof Promise) {
           (pending ??= []).push(
             done.catch((error: DecodeError) => {
@@ -68,7 +73,8 @@ function settleMany(items: Map<string, Item>, failures: Map<string, DecodeError>
   throw new GetMultiDecodeError(items, failures);
 }
 
-function decodeInto(item: Item, transcoder: Transcoder<any, any>, key: string): Item | Promise<Item> {
+/** `item` with its data decoded (a promise of it when the transcoder decompresses asynchronously); throws a DecodeError. */
+export function decodeItem(item: Item, transcoder: Transcoder<any, any>, key: string): Item | Promise<Item> {
   let data: unknown;
   try {
     data = transcoder.decode(item.value, item.flags);
