@@ -1,7 +1,7 @@
 import { ErrorCode, MemcacheError } from './errors.js';
 import { checkKey } from './key.js';
 import { checkValue } from './validate.js';
-import { unwatchSignal, watchSignal } from './signal-watch.js';
+import { unwatchSignal, watchSignal, type SignalWatching } from './signal-watch.js';
 import { rejectionForCaller } from './caller-stack.js';
 
 /** What a command asks of the server, whatever the wire format. */
@@ -78,7 +78,7 @@ export interface CommandHolder {
  * the connection's codec, and sits in the connection's FIFO (linked through
  * `next`) until its reply or a failure settles it.
  */
-export class Command {
+export class Command implements SignalWatching {
   // ---- what to do ----
   key = '';
   /** getMulti: the keys for one server, a snapshot taken at the call. */
@@ -117,8 +117,8 @@ export class Command {
   settled = false;
   signal: AbortSignal | null = null;
   /** Neighbours among the commands watching the same signal (signal-watch.ts). */
-  prevWatching: Command | null = null;
-  nextWatching: Command | null = null;
+  prevWatching: SignalWatching | null = null;
+  nextWatching: SignalWatching | null = null;
   resolve: (value: any) => void = noop;
   reject: (error: Error) => void = noop;
   /** A failure is told with the stack of the caller awaiting it (caller-stack.ts). */

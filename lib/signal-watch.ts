@@ -1,17 +1,23 @@
 /**
  * One 'abort' listener per AbortSignal, however many operations watch it: a
  * request-scoped signal shared by many calls would otherwise pass the
- * runtime's listener limit (Node warns from the 11th). The commands
- * watching a signal form a doubly-linked list through two of their own
- * fields, so watching and unwatching are O(1) and allocate nothing; the
- * listener goes when the last command stops watching.
+ * runtime's listener limit (Node warns from the 11th). What watches a signal
+ * (a command, a call waiting for the first cluster) is linked in a doubly-
+ * linked list through two of its own fields, so watching and unwatching are
+ * O(1) and allocate nothing; the listener goes when the last one stops.
  */
-import type { Command } from './command.js';
+
+/** What may watch a signal: told through abort(), which must stop it watching (unwatchSignal). */
+export interface SignalWatching {
+  prevWatching: SignalWatching | null;
+  nextWatching: SignalWatching | null;
+  abort(): void;
+}
 
 class SignalWatcher {
-  head: Command | null = null;
+  head: SignalWatching | null = null;
 
-  /** The signal fired: every command still watching it fails. */
+  /** The signal fired: everything still watching it is told. */
   handleEvent(): void {
     let op = this.head;
     while (op !== null) {
@@ -25,8 +31,8 @@ class SignalWatcher {
 
 const watchers = new WeakMap<AbortSignal, SignalWatcher>();
 
-/** Adds `op` to the operations watching `signal` (not yet fired). */
-export function watchSignal(signal: AbortSignal, op: Command): void {
+/** Adds `op` to what watches `signal` (not yet fired). */
+export function watchSignal(signal: AbortSignal, op: SignalWatching): void {
   let watcher = watchers.get(signal);
   if (watcher === undefined) {
     watcher = new SignalWatcher();
@@ -40,8 +46,8 @@ export function watchSignal(signal: AbortSignal, op: Command): void {
   watcher.head = op;
 }
 
-/** Removes `op` from the operations watching `signal`; the last one out removes the listener. */
-export function unwatchSignal(signal: AbortSignal, op: Command): void {
+/** Removes `op` from what watches `signal`; the last one out removes the listener. */
+export function unwatchSignal(signal: AbortSignal, op: SignalWatching): void {
   const watcher = watchers.get(signal);
   if (watcher === undefined) return;
   const prev = op.prevWatching;

@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { Group } from '../lib/index.js';
 import { MemcachedServer } from './support/memcached.js';
 import { PROTOCOLS } from './support/protocols.js';
@@ -115,3 +116,35 @@ for (const protocol of PROTOCOLS) {
     });
   });
 }
+
+describe('one AbortSignal shared by calls waiting for the first cluster (discovery)', () => {
+  it('12 gets and a getMulti wait on one listener; aborting rejects them all, with no warning and no listener left', async () => {
+    // A configuration endpoint that never answers: the calls wait for the first cluster.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const group = new Group([`127.0.0.1:${(silent.address() as AddressInfo).port}`], { discovery: 'elasticache', timeout: 10_000 });
+    const controller = new AbortController();
+    const { signal } = controller;
+    try {
+      let outcomes: PromiseSettledResult<unknown>[] = [];
+      const warnings = await warningsDuring(async () => {
+        const calls: Promise<unknown>[] = keys.slice(0, 12).map((k) => group.get(k, { signal }));
+        calls.push(group.getMulti(keys.slice(12, 20), { signal }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(getEventListeners(signal, 'abort').length, 1, 'one listener for every waiting call');
+        controller.abort();
+        outcomes = await Promise.allSettled(calls);
+      });
+      assert.equal(outcomes.length, 13);
+      for (const outcome of outcomes) {
+        assert.equal(outcome.status, 'rejected');
+        assert.equal((outcome.reason as { code?: string }).code, 'MC_ERR_ABORTED');
+      }
+      assert.deepEqual(warnings.map((w) => w.name), []);
+      assert.equal(getEventListeners(signal, 'abort').length, 0);
+    } finally {
+      await group.close();
+      silent.close();
+    }
+  });
+});

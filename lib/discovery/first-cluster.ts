@@ -8,14 +8,25 @@
  */
 
 import { ErrorCode, MemcacheError } from '../errors.js';
+import { unwatchSignal, watchSignal, type SignalWatching } from '../signal-watch.js';
 
-interface Waiter {
-  deadline: number;
-  resolve(): void;
-  reject(error: Error): void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  done: boolean;
+/** A call waiting; it watches its signal through the one listener per signal (signal-watch.ts). */
+class Waiter implements SignalWatching {
+  done = false;
+  prevWatching: SignalWatching | null = null;
+  nextWatching: SignalWatching | null = null;
+
+  constructor(
+    private readonly cluster: FirstCluster,
+    readonly deadline: number,
+    readonly resolve: () => void,
+    readonly reject: (error: Error) => void,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  abort(): void {
+    this.cluster.abort(this);
+  }
 }
 
 export class FirstCluster {
@@ -49,11 +60,8 @@ export class FirstCluster {
     }
     if (signal?.aborted === true) return Promise.reject(aborted(signal));
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { deadline: Date.now() + this.timeout, resolve, reject, signal: signal ?? undefined, onAbort: undefined, done: false };
-      if (signal != null) {
-        waiter.onAbort = () => this.abort(waiter, signal);
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      const waiter = new Waiter(this, Date.now() + this.timeout, resolve, reject, signal ?? undefined);
+      if (waiter.signal !== undefined) watchSignal(waiter.signal, waiter);
       this.waiters.push(waiter);
       if (this.timer === null) this.arm();
     });
@@ -86,13 +94,14 @@ export class FirstCluster {
   private settle(waiter: Waiter, error: Error | null): void {
     if (waiter.done) return;
     waiter.done = true;
-    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+    if (waiter.signal !== undefined) unwatchSignal(waiter.signal, waiter);
     if (error === null) waiter.resolve();
     else waiter.reject(error);
   }
 
-  private abort(waiter: Waiter, signal: AbortSignal): void {
-    this.settle(waiter, aborted(signal));
+  /** @internal A waiter's signal fired. */
+  abort(waiter: Waiter): void {
+    this.settle(waiter, aborted(waiter.signal!));
     // The timer was for this waiter: the next one's deadline, or none (an aborted call keeps nothing alive).
     if (this.timer !== null && this.waiters[this.head] === waiter) {
       clearTimeout(this.timer);
