@@ -236,3 +236,25 @@ describe('expirations past 2^31 - 1', () => {
     }
   });
 });
+
+describe('flush_all refused by the server (memcached -F)', () => {
+  it('rejects with MC_ERR_AUTH (status 0x20) on every protocol, and the connection carries on', async () => {
+    const server = await MemcachedServer.start({ args: ['-F'] });
+    try {
+      for (const protocol of PROTOCOLS) {
+        const group = new Group([server.address], { protocol });
+        try {
+          assert.equal(await group.set('flush:kept', protocol), true);
+          const { error } = await failure(() => group.flush());
+          assert.equal(error.code, 'MC_ERR_AUTH', `${protocol}: ${error.message}`);
+          assert.equal(error.status, 0x20);
+          assert.equal((await group.get('flush:kept'))?.text, protocol, `${protocol}: nothing was flushed`);
+        } finally {
+          await group.close();
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+});
