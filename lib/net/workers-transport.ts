@@ -69,7 +69,8 @@ class WorkersTransport implements Transport {
         const { done, value } = await reader.read();
         if (this.closed) return;
         if (done) break;
-        this.events.onData(value);
+        // A default reader's chunk is a buffer of its own, never read into again: values may be views of it.
+        this.events.onData(value, true);
       }
     } catch (error) {
       this.finish(error);
